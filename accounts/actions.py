@@ -1,0 +1,36 @@
+"""Writes on units and users. Each action runs in one transaction with its audit row."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .models import Role, Unit, User, audit
+
+
+@transaction.atomic
+def unit_create(*, acting_user: User | None, code: str, name: str, level: str, parent: Unit | None,
+                org_code: str = "", is_tcm: bool = False) -> Unit:
+    unit = Unit.objects.create(code=code, name=name, level=level, parent=parent, org_code=org_code,
+                               is_tcm=is_tcm)
+    audit(actor=acting_user, action="unit_create", unit=unit, obj=unit, code=code, name=name, level=level)
+    return unit
+
+
+@transaction.atomic
+def user_create(*, acting_user: User | None, username: str, unit: Unit | None, role: str, password: str,
+                must_change_password: bool = True, display_name: str = "") -> User:
+    user = User(username=username, unit=unit, role=role, must_change_password=must_change_password,
+                display_name=display_name, is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN)
+    user.set_password(password)
+    user.save()
+    audit(actor=acting_user, action="user_create", unit=unit, obj=user, username=username, role=role)
+    return user
+
+
+@transaction.atomic
+def user_password_changed(*, acting_user: User) -> None:
+    """Called after Django's password change form saved: lifts the first-login lock."""
+    if acting_user.must_change_password:
+        User.objects.filter(pk=acting_user.pk).update(must_change_password=False)
+        acting_user.must_change_password = False
+    audit(actor=acting_user, action="user_password_change", unit=acting_user.unit, obj=acting_user)

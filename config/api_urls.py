@@ -1,0 +1,8 @@
+"""All /api/ routes. Each app contributes its router/patterns here."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.api_urls")),
+    path("", include("review.api_urls")),
+]
