@@ -8,13 +8,11 @@ from pathlib import Path
 
 from django.db import transaction
 
+from indicators.engine.catalog import canonical_json
+
 from .models import FormVersion, Task, TaskForm
 
 CATALOG_ROOT = Path(__file__).resolve().parent / "catalogs"
-
-
-def canonical_json(definition: dict) -> str:
-    return json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def content_hash(definition: dict) -> str:

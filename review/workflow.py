@@ -1,0 +1,140 @@
+"""The review workflow: every status change of a submission goes through `transition()`.
+
+The table says, for each action, which statuses it leaves from, where it goes, and who may take it. One
+function checks that, locks the row (select_for_update), writes the Transition row and the audit row, all in
+the caller's transaction. Nothing else in the code base assigns `Submission.status`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, UnitLevel, User, audit
+from reporting.models import Status, Submission
+
+from .models import Transition
+
+# Who approves each form (the level of the reviewing unit); everything above it may re-check.
+APPROVER_LEVEL = {"t1": UnitLevel.NATION, "t2": UnitLevel.PROVINCE, "t3": UnitLevel.CITY, "t4": UnitLevel.CITY}
+LEVEL_RANK = {UnitLevel.NATION: 0, UnitLevel.PROVINCE: 1, UnitLevel.CITY: 2, UnitLevel.URBAN_ALLIANCE: 3,
+              UnitLevel.COUNTY_ALLIANCE: 3, UnitLevel.MEMBER: 4}
+
+
+class Actor:
+    FILLER = "filler"  # a filler of the submission's own unit
+    APPROVER = "approver"  # a reviewer of the unit at the form's approver level above the submission
+    RECHECKER = "rechecker"  # a reviewer above the approver level, in the same subtree
+    SUPERVISOR = "supervisor"  # approver or rechecker
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: tuple[str, ...]
+    target: str | None  # None: the status stays (e.g. reopen)
+    actor: str
+    label: str
+    needs_reason: bool = False
+
+
+TRANSITIONS: dict[str, Rule] = {
+    "start": Rule((Status.NOT_STARTED,), Status.DRAFT, Actor.FILLER, "开始填报"),
+    "submit": Rule((Status.DRAFT, Status.REJECTED), Status.SUBMITTED, Actor.FILLER, "上报"),
+    "approve": Rule((Status.SUBMITTED,), Status.APPROVED, Actor.APPROVER, "审核通过"),
+    "reject": Rule((Status.SUBMITTED,), Status.REJECTED, Actor.APPROVER, "驳回", needs_reason=True),
+    "recheck": Rule((Status.APPROVED,), Status.RECHECKED, Actor.RECHECKER, "复核通过"),
+    "recheck_reject": Rule((Status.APPROVED, Status.RECHECKED), Status.REJECTED, Actor.RECHECKER, "复核驳回",
+                           needs_reason=True),
+    "withdraw": Rule((Status.APPROVED, Status.RECHECKED), Status.SUBMITTED, Actor.SUPERVISOR, "撤销审核",
+                     needs_reason=True),
+    "reopen": Rule((Status.NOT_STARTED, Status.DRAFT, Status.REJECTED, Status.SUBMITTED), None,
+                   Actor.SUPERVISOR, "延期填报", needs_reason=True),
+}
+
+
+class TransitionError(Exception):
+    """An illegal move: wrong status, wrong person, or a missing reason. The message is for the user."""
+
+
+def _level_rank(level: str) -> int:
+    return LEVEL_RANK.get(level, 99)
+
+
+def actor_kinds(user: User, submission: Submission) -> set[str]:
+    """Which workflow roles `user` holds for this submission."""
+    kinds: set[str] = set()
+    if not user.is_authenticated or user.unit_id is None:
+        return kinds
+    unit = submission.unit
+    if user.role == Role.FILLER and user.unit_id == submission.unit_id:
+        kinds.add(Actor.FILLER)
+    if user.role == Role.REVIEWER and unit.path.startswith(user.unit.path) and user.unit_id != unit.id:
+        approver_level = APPROVER_LEVEL.get(submission.form_code)
+        if approver_level is None:
+            return kinds
+        rank, approver_rank = _level_rank(user.unit.level), _level_rank(approver_level)
+        if rank == approver_rank:
+            kinds |= {Actor.APPROVER, Actor.SUPERVISOR}
+        elif rank < approver_rank:
+            kinds |= {Actor.RECHECKER, Actor.SUPERVISOR}
+    return kinds
+
+
+def allowed_actions(user: User, submission: Submission) -> list[str]:
+    kinds = actor_kinds(user, submission)
+    return [name for name, rule in TRANSITIONS.items() if submission.status in rule.sources and rule.actor in kinds]
+
+
+def transition(*, submission_id: int, action: str, acting_user: User, reason: str = "",
+               data: dict | None = None, deadline=None) -> Submission:
+    """Apply one workflow action. Locks the submission row; raises TransitionError for an illegal move."""
+    rule = TRANSITIONS.get(action)
+    if rule is None:
+        raise TransitionError(f"未知操作：{action}")
+    with transaction.atomic():
+        submission = (Submission.objects.select_for_update().select_related("unit", "task")
+                      .get(pk=submission_id))
+        if submission.status not in rule.sources:
+            raise TransitionError(
+                f"当前状态为“{submission.get_status_display()}”，不能{rule.label}。")
+        if rule.actor not in actor_kinds(acting_user, submission):
+            raise TransitionError(f"您无权对该单位的报表执行“{rule.label}”。")
+        reason = (reason or "").strip()
+        if rule.needs_reason and not reason:
+            raise TransitionError(f"{rule.label}须填写原因。")
+        now = timezone.now()
+        source = submission.status
+        fields = ["status_changed_at", "status_changed_by"]
+        if rule.target is not None:
+            submission.status = rule.target
+            fields.append("status")
+        if action == "submit":
+            submission.submitted_at = now
+            fields.append("submitted_at")
+        elif action in ("approve", "recheck"):
+            submission.approved_at = now
+            fields.append("approved_at")
+        elif action == "withdraw":
+            submission.approved_at = None
+            fields.append("approved_at")
+        if action == "reopen":
+            if deadline is None or deadline <= now:
+                raise TransitionError("延期填报须指定晚于当前时间的新截止时间。")
+            submission.deadline_override = deadline
+            fields.append("deadline_override")
+        if rule.needs_reason:
+            submission.last_reason = reason
+            fields.append("last_reason")
+        submission.status_changed_at = now
+        submission.status_changed_by = acting_user
+        submission.save(update_fields=fields)
+        payload = dict(data or {})
+        if deadline is not None:
+            payload["deadline"] = deadline.isoformat()
+        Transition.objects.create(submission=submission, from_status=source, to_status=submission.status,
+                                  action=action, actor=acting_user, reason=reason, data=payload)
+        audit(actor=acting_user, action=f"submission_{action}", unit=submission.unit, obj=submission,
+              from_status=source, to_status=submission.status, reason=reason)
+    return submission
