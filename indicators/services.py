@@ -90,8 +90,8 @@ def evaluate_submission(submission: Submission, *, peers: list[dict] | None = No
     for key, text in (submission.explanations or {}).items():
         check, _, member_key = key.partition("@")
         if member_key:
-            if member_key in keys:
-                explanations[(check, keys.index(member_key))] = text
+            if member_key in keys:  # the engine addresses member entries by position
+                explanations[f"{check}#{keys.index(member_key)}"] = text
         else:
             explanations[check] = text
     result = evaluate(

@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, json: bool = False, catalog: str | None = None, **options):
         cat = folder_catalog(catalog)
-        forms = [describe_form(form) for form in cat]
+        forms = [describe_form(form) for form in sorted(cat, key=lambda f: f.code)]
         if json:
             self.stdout.write(_dumps({"slug": cat.slug, "name": cat.name, "forms": forms}))
             return

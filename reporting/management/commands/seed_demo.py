@@ -32,8 +32,9 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(_json_dumps([a.as_json() for a in accounts]))
             return
-        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪：{task.name}，填报窗口 {task.window_open:%Y-%m-%d %H:%M}"
-                                             f" 至 {task.window_close:%Y-%m-%d %H:%M}"))
+        opened, closes = timezone.localtime(task.window_open), timezone.localtime(task.window_close)
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪：{task.name}，填报窗口 {opened:%Y-%m-%d %H:%M}"
+                                             f" 至 {closes:%Y-%m-%d %H:%M}"))
         self.stdout.write(f"演示账号（密码均为 {password}）：")
         for a in accounts:
             unit = a.unit.name if a.unit else ""

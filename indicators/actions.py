@@ -1,0 +1,45 @@
+"""Changing the rules of a running task: new form versions, then every submission re-evaluated."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import User, audit
+from indicators.engine import Catalog
+from reporting.catalog import attach_catalog
+from reporting.models import Submission, Task, TaskForm
+
+
+def task_catalog_update(*, acting_user: User | None, task: Task, forms: list[dict]) -> list[str]:
+    """Point a task at new definitions (validated by the engine first) and re-evaluate in the background.
+
+    Submissions are re-pinned to the new version of their form; the snapshot taken at submission keeps the
+    version it was submitted against. Returns the codes of the forms whose definition changed.
+    """
+    Catalog(forms)  # raises CatalogError listing every problem; nothing is changed then
+    with transaction.atomic():
+        changed = attach_catalog(task, forms)
+        if changed:
+            for tf in TaskForm.objects.filter(task=task, form_code__in=changed):
+                Submission.objects.filter(task=task, form_code=tf.form_code).update(form_version=tf.version)
+            audit(actor=acting_user, action="task_catalog_update", obj=task, forms=changed)
+            task_id = task.pk
+            transaction.on_commit(lambda: _queue_reevaluation(task_id))
+    return changed
+
+
+def _queue_reevaluation(task_id: int) -> None:
+    from indicators.tasks import reevaluate_task
+
+    reevaluate_task.delay(task_id)
+
+
+def task_reevaluate(*, acting_user: User | None, task_id: int) -> int:
+    """Re-evaluate every started submission of a task and store the results."""
+    from indicators.services import reevaluate_submissions
+    from reporting.models import Status
+
+    count = reevaluate_submissions(Submission.objects.filter(task_id=task_id).exclude(status=Status.NOT_STARTED))
+    with transaction.atomic():
+        audit(actor=acting_user, action="task_reevaluate", count=count, task_id=task_id)
+    return count
