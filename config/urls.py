@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("review/", include("review.urls")),
     path("exports/", include("exports.urls")),
+    path("analysis/", include("indicators.urls")),
     path("", include("reporting.urls")),
 ]
