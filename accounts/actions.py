@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from .models import Role, Unit, User, audit
+from .passwords import generate_password_for
 
 
 @transaction.atomic
@@ -25,6 +26,38 @@ def user_create(*, acting_user: User | None, username: str, unit: Unit | None, r
     user.save()
     audit(actor=acting_user, action="user_create", unit=unit, obj=user, username=username, role=role)
     return user
+
+
+@transaction.atomic
+def user_create_with_one_time_password(*, acting_user: User | None, username: str, unit: Unit | None,
+                                       role: str, display_name: str = "") -> tuple[User, str]:
+    """Create an account with a random one-time password; returns the user and the password (shown once)."""
+    password = generate_password_for(User(username=username, unit=unit, role=role))
+    user = user_create(acting_user=acting_user, username=username, unit=unit, role=role, password=password,
+                       must_change_password=True, display_name=display_name)
+    return user, password
+
+
+@transaction.atomic
+def user_password_reset(*, acting_user: User | None, user: User) -> str:
+    """Give `user` a new random one-time password that must be changed at the next login.
+
+    Returns the password so the caller can show it once; it is never stored or audited in clear text. Any
+    login lockout of the account is lifted, since the reset is how a locked-out user gets back in.
+    """
+    from axes.utils import reset as axes_reset
+
+    password = generate_password_for(user)
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    # Existing API tokens were issued against the old password.
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    axes_reset(username=user.get_username())
+    audit(actor=acting_user, action="user_password_reset", unit=user.unit, obj=user, username=user.username)
+    return password
 
 
 @transaction.atomic

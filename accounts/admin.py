@@ -1,27 +1,45 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from __future__ import annotations
 
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from . import actions
 from .models import AuditEvent, Unit, User
 
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "level", "parent")
-    list_filter = ("level",)
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "level", "parent", "is_tcm")
+    list_filter = ("level", "is_tcm")
+    search_fields = ("code", "name", "org_code", "parent__code", "parent__name")
     raw_id_fields = ("parent",)
+    list_select_related = ("parent",)
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "display_name", "unit", "role", "must_change_password", "is_active")
-    list_filter = ("role", "is_active")
+    list_display = ("username", "display_name", "unit", "role", "must_change_password", "is_active", "last_login")
+    list_filter = ("role", "unit__level", "must_change_password", "is_active")
+    search_fields = ("username", "display_name", "unit__code", "unit__name")
     raw_id_fields = ("unit",)
+    list_select_related = ("unit",)
     fieldsets = BaseUserAdmin.fieldsets + (("平台", {"fields": ("unit", "role", "must_change_password", "display_name")}),)
+    actions = ["reset_password"]
+
+    @admin.action(description="重置密码并要求首次登录修改", permissions=["change"])
+    def reset_password(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """New one-time password for each selected user, shown once in the messages (never stored in clear)."""
+        for user in queryset.select_related("unit").order_by("username"):
+            password = actions.user_password_reset(acting_user=request.user, user=user)
+            messages.warning(request, f"{user.username}（{user.unit.name if user.unit else '无单位'}）的新初始密码："
+                                      f"{password}　—— 只显示这一次，请立即转交本人；首次登录须修改密码。")
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ("at", "actor", "action", "unit", "object_type", "object_id")
     list_filter = ("action",)
+    search_fields = ("action", "object_id", "unit__code", "actor__username")
     readonly_fields = [f.name for f in AuditEvent._meta.fields]

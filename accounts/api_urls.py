@@ -1,6 +1,7 @@
 from django.urls import path
-from rest_framework.authtoken.views import ObtainAuthToken
+
+from .api import ObtainTokenView
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
 ]

@@ -1,23 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from .authentication import MUST_CHANGE_PASSWORD
+
 
 class ForcePasswordChangeMiddleware:
-    """A user with a one-time password can do nothing until it is changed (pages redirect, API answers 403)."""
+    """A user with a one-time password can do nothing until it is changed (pages redirect, API answers 403).
+
+    Token-authenticated API calls are resolved inside DRF, so accounts.authentication refuses those.
+    """
 
     ALLOWED_NAMES = ("password_change", "password_change_done", "logout", "login")
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and getattr(user, "must_change_password", False):
+            path = request.path
             allowed = {reverse(n) for n in self.ALLOWED_NAMES}
-            if request.path not in allowed and not request.path.startswith("/static/"):
-                if request.path.startswith("/api/"):
-                    from django.http import JsonResponse
-
-                    return JsonResponse({"detail": "首次登录须先修改密码。"}, status=403)
-                return redirect(f"{reverse('password_change')}?next={request.path}")
+            static = [p for p in (settings.STATIC_URL, settings.MEDIA_URL) if p]
+            if path not in allowed and not any(path.startswith("/" + p.lstrip("/")) for p in static):
+                if path.startswith("/api/"):
+                    return JsonResponse({"detail": MUST_CHANGE_PASSWORD, "code": "must_change_password"},
+                                        status=403)
+                query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+                return redirect(reverse("password_change") + (f"?{query}" if query else ""))
         return self.get_response(request)

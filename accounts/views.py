@@ -1,13 +1,35 @@
+from __future__ import annotations
+
 from django.contrib.auth import views as auth_views
-from django.urls import reverse_lazy
+from django.db import transaction
+from django.http import HttpResponse
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import actions
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, then the action that lifts the first-login lock; goes on to `next` if given."""
+
     success_url = reverse_lazy("password_change_done")
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        actions.user_password_changed(acting_user=self.request.user)
+    def _next_url(self) -> str:
+        url = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        safe = url_has_allowed_host_and_scheme(url, allowed_hosts={self.request.get_host()},
+                                               require_https=self.request.is_secure())
+        return url if safe and url != reverse("password_change") else ""
+
+    def get_context_data(self, **kwargs: object) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["next"] = self._next_url()
+        return context
+
+    def get_success_url(self) -> str:
+        return self._next_url() or str(self.success_url)
+
+    def form_valid(self, form) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            actions.user_password_changed(acting_user=self.request.user)
         return response

@@ -1,0 +1,39 @@
+"""DRF authentication that keeps the first-login rule: an account with a one-time password gets no API access.
+
+Token authentication is resolved inside DRF, after the middleware ran, so ForcePasswordChangeMiddleware cannot
+see token users; this class refuses them (403) instead. Configured in REST_FRAMEWORK
+["DEFAULT_AUTHENTICATION_CLASSES"].
+"""
+
+from __future__ import annotations
+
+from rest_framework import authentication, exceptions
+
+from .models import User
+
+MUST_CHANGE_PASSWORD = "首次登录须先在网页上修改初始密码，修改后才能使用接口。"
+
+
+class MustChangePassword(exceptions.PermissionDenied):
+    default_detail = MUST_CHANGE_PASSWORD
+    default_code = "must_change_password"
+
+
+def refuse_one_time_password(user: User) -> None:
+    if getattr(user, "must_change_password", False):
+        raise MustChangePassword()
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    def authenticate_credentials(self, key: str) -> tuple[User, object]:
+        user, token = super().authenticate_credentials(key)
+        refuse_one_time_password(user)
+        return user, token
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    def authenticate(self, request) -> tuple[User, None] | None:
+        result = super().authenticate(request)
+        if result is not None:
+            refuse_one_time_password(result[0])
+        return result
