@@ -276,8 +276,7 @@ class FormDefinition:
                 or not all(isinstance(c, str) for c in f.choices)
             ):
                 problems.append(f"{loc}：choice 类型需要非空的 choices 字符串数组")
-            for key in ("min", "max"):
-                bound = getattr(f, key)
+            for key, bound in (("min", f.min), ("max", f.max)):
                 if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float))):
                     problems.append(f"{loc}：{key} 应为数字")
             self.fields[f.code] = f

@@ -387,7 +387,7 @@ def evaluate(
     if previous_members is not None and sub is not None:
         prev_members = [_apply_conditions(sub, m)[0] for m in previous_members]
     if peers is not None and not isinstance(peers, PeerGroup):
-        peers = PeerGroup(peers)
+        peers = _peer_group(peers)
     ctx = Context(eff_members, children, prev_vals, prev_members, peers)
 
     violations = result.violations
@@ -439,6 +439,23 @@ def evaluate(
         if target is not None:
             result.attainment[ind.code] = target.attained(x)
     return result
+
+
+# Bulk re-evaluation passes the *same* peers list to every submission of a form; building the PeerGroup
+# (and so the medians) once per list instead of once per evaluation turns O(n²) into O(n). One slot, keyed
+# by the list's identity and length (the slot keeps the list alive, so the identity cannot be reused).
+# Pass a new list (or a new PeerGroup) after changing peer values in place.
+_peer_slot: tuple[Any, int, PeerGroup] | None = None
+
+
+def _peer_group(entries: list[dict[str, Any]]) -> PeerGroup:
+    global _peer_slot
+    slot = _peer_slot
+    if slot is not None and slot[0] is entries and slot[1] == len(entries):
+        return slot[2]
+    group = PeerGroup(entries)
+    _peer_slot = (entries, len(entries), group)
+    return group
 
 
 def _indicator_value(r: Any) -> float | None:
@@ -503,7 +520,7 @@ def reason_text(form: FormDefinition, m: Missing) -> str:
             who = f"第{m.member + 1}个{form.member_label}的" if m.member is not None else ""
             return f"{pre}{who}{label}{m.reason}"
         if m.scope == "children":
-            label = form.children_labels.get(m.field, m.field)
+            label = form.children_labels.get(m.field) or form.label(m.field)
             if kind == "no_known":
                 return f"{pre}各下级单位的{label}均未填报或未统计"
             who = f"第{m.member + 1}个下级单位的" if m.member is not None else ""
@@ -533,7 +550,7 @@ def _ref_label(form: FormDefinition, ref: Ref) -> tuple[str, str]:
         label = (sub.label(ref.name) if sub is not None else ref.name) if ref.name else ""
     else:
         who = "下级单位"
-        label = form.children_labels.get(ref.name, ref.name) if ref.name else ""
+        label = (form.children_labels.get(ref.name) or form.label(ref.name)) if ref.name else ""
     return who, label or ""
 
 
@@ -620,7 +637,16 @@ def _render_values(form: FormDefinition, node: Node, vals: dict[str, Any], ctx: 
         if node.right.prec < node.prec + (1 if node.op in "-/" else 0):
             right = f"({right})"
         return f"{left} {_OP_TEXT[node.op]} {right}"
+    if isinstance(node, Call) and node.func == "abs" and _is_computed(node.args[0]):
+        return f"|{_render_values(form, node.args[0], vals, ctx)}|"
     return format_value(node.fn(vals, ctx))
+
+
+def _is_computed(node: Node) -> bool:
+    """Sides worth showing with their arithmetic ("3 + 1 = 4") rather than just the result."""
+    if isinstance(node, (BinOp, Neg)):
+        return True
+    return isinstance(node, Call) and node.func == "abs" and _is_computed(node.args[0])
 
 
 def _describe(form: FormDefinition, node: Node, vals: dict[str, Any], ctx: Context) -> str:
@@ -630,7 +656,7 @@ def _describe(form: FormDefinition, node: Node, vals: dict[str, Any], ctx: Conte
     if isinstance(node, (Num, Str, Bool)):
         return render_label(form, node)
     value = format_value(node.fn(vals, ctx))
-    if isinstance(node, (BinOp, Neg)):
+    if _is_computed(node):
         return f"{render_label(form, node)}（{_render_values(form, node, vals, ctx)} = {value}）"
     return f"{render_label(form, node)}（{value}）"
 

@@ -1077,12 +1077,12 @@ class _Compiler:
     def error(self, message: str, node: Node) -> ExpressionError:
         return ExpressionError(message, self.source, node.pos)
 
-    def compile(self, node: Node, *, in_prev: bool = False, in_peer: bool = False) -> Fn:
-        fn = self._compile(node, in_prev, in_peer)
+    def build(self, node: Node, *, in_prev: bool = False, in_peer: bool = False) -> Fn:
+        fn = self._build(node, in_prev, in_peer)
         node.fn = fn
         return fn
 
-    def _compile(self, node: Node, in_prev: bool, in_peer: bool) -> Fn:
+    def _build(self, node: Node, in_prev: bool, in_peer: bool) -> Fn:
         if isinstance(node, Num):
             return _const(node.value)
         if isinstance(node, Str):
@@ -1103,20 +1103,20 @@ class _Compiler:
                 node,
             )
         if isinstance(node, Neg):
-            return _compile_neg(self.compile(node.operand, in_prev=in_prev, in_peer=in_peer))
+            return _compile_neg(self.build(node.operand, in_prev=in_prev, in_peer=in_peer))
         if isinstance(node, Not):
-            return _compile_not(self.compile(node.operand, in_prev=in_prev, in_peer=in_peer))
+            return _compile_not(self.build(node.operand, in_prev=in_prev, in_peer=in_peer))
         if isinstance(node, BinOp):
-            lf = self.compile(node.left, in_prev=in_prev, in_peer=in_peer)
-            rf = self.compile(node.right, in_prev=in_prev, in_peer=in_peer)
+            lf = self.build(node.left, in_prev=in_prev, in_peer=in_peer)
+            rf = self.build(node.right, in_prev=in_prev, in_peer=in_peer)
             return _compile_arith(node, lf, rf)
         if isinstance(node, Compare):
-            lf = self.compile(node.left, in_prev=in_prev, in_peer=in_peer)
-            rf = self.compile(node.right, in_prev=in_prev, in_peer=in_peer)
+            lf = self.build(node.left, in_prev=in_prev, in_peer=in_peer)
+            rf = self.build(node.right, in_prev=in_prev, in_peer=in_peer)
             return _compile_compare(node, lf, rf)
         if isinstance(node, BoolOp):
-            lf = self.compile(node.left, in_prev=in_prev, in_peer=in_peer)
-            rf = self.compile(node.right, in_prev=in_prev, in_peer=in_peer)
+            lf = self.build(node.left, in_prev=in_prev, in_peer=in_peer)
+            rf = self.build(node.right, in_prev=in_prev, in_peer=in_peer)
             return _compile_and(lf, rf) if node.op == "and" else _compile_or(lf, rf)
         if isinstance(node, Call):
             return self._call(node, in_prev, in_peer)
@@ -1164,7 +1164,7 @@ class _Compiler:
                 raise self.error(f"{func}() 至少需要1个参数", node)
             if len(args) == 1 and isinstance(args[0], Ref):
                 return _compile_aggregate(func, self._ref(args[0], func, allow_bare=False))
-            fns = [self.compile(a, in_prev=in_prev, in_peer=in_peer) for a in args]
+            fns = [self.build(a, in_prev=in_prev, in_peer=in_peer) for a in args]
             pick = min if func == "min" else max
 
             def minmax(values: dict[str, Any], ctx: Context) -> Any:
@@ -1179,7 +1179,7 @@ class _Compiler:
             return minmax
         if func == "abs":
             arity(1)
-            af = self.compile(args[0], in_prev=in_prev, in_peer=in_peer)
+            af = self.build(args[0], in_prev=in_prev, in_peer=in_peer)
 
             def abs_(values: dict[str, Any], ctx: Context) -> Any:
                 v = _as_number(af(values, ctx))
@@ -1191,7 +1191,7 @@ class _Compiler:
             arg = args[0]
             if not isinstance(arg, Name):
                 raise self.error(f"{func}() 的参数应为字段代码", node)
-            self.compile(arg, in_prev=in_prev, in_peer=in_peer)
+            self.build(arg, in_prev=in_prev, in_peer=in_peer)
             code = arg.name
             if func == "filled":
                 # "--" is a filled answer (the clerk said "not collected"); absent/blank/not-applicable is not.
@@ -1212,7 +1212,7 @@ class _Compiler:
             if in_peer:
                 raise self.error("prev() 不能用在同级比较函数中", node)
             self.uses_prev = True
-            af = self.compile(args[0], in_prev=True, in_peer=in_peer)
+            af = self.build(args[0], in_prev=True, in_peer=in_peer)
 
             def prev(values: dict[str, Any], ctx: Context) -> Any:
                 p = ctx.previous
@@ -1230,7 +1230,7 @@ class _Compiler:
                 raise self.error(f"{func}() 不能用在 prev() 中", node)
             self.uses_peers = True
             arg = args[0]
-            af = self.compile(arg, in_prev=in_prev, in_peer=True)
+            af = self.build(arg, in_prev=in_prev, in_peer=True)
 
             def stats(ctx: Context) -> Any:
                 peers = ctx.peers
@@ -1318,5 +1318,5 @@ def compile_expression(
     """
     tree = parse(source)
     compiler = _Compiler(source, names, member_names, children_names)
-    compiler.compile(tree)
+    compiler.build(tree)
     return Expression(source, tree, compiler)

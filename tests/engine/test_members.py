@@ -1,0 +1,15 @@
+"""Member sub-forms: sum / sum_known / count over entries, per-entry checks with the entry's index."""
+
+import pytest
+
+from tests.engine.casework import assert_case, case_params, run_case
+
+
+@pytest.mark.parametrize(("form", "case"), case_params("members.json"))
+def test_it_aggregates_and_checks_member_entries(form, case):
+    assert_case(run_case(form, case), case["expect"])
+
+
+@pytest.mark.parametrize(("form", "case"), case_params("children.json"))
+def test_it_rolls_up_over_children(form, case):
+    assert_case(run_case(form, case), case["expect"])
