@@ -482,6 +482,11 @@ class FormDefinition:
         self.indicator_fns = [(ind, ind.expr.fn, ind.target) for ind in self.indicators if ind.expr]
         # the field that names a member entry in messages ("第3个成员单位（某某医院）")
         self.name_field: str | None = next((f.code for f in self.field_list if f.type == "text"), None)
+        # text fields identify a member entry across periods (name, organisation code) for prev()
+        self.key_fields: list[str] = [f.code for f in self.field_list if f.type == "text"]
+        exprs = [ch.expr for ch in self.checks if ch.expr] + [ind.expr for ind in self.indicators if ind.expr]
+        self.uses_prev: bool = any(e.uses_prev for e in exprs)
+        self.uses_peers: bool = any(e.uses_peers for e in exprs)
 
     # ------------------------------------------------------------------------------------------------------
 

@@ -357,6 +357,7 @@ def evaluate(
     previous_members: list[dict[str, Any]] | None = None,
     peers: list[dict[str, Any]] | PeerGroup | None = None,
     explanations: dict[str, str] | None = None,
+    member_peers: list[dict[str, Any]] | PeerGroup | None = None,
 ) -> Result:
     """Run all checks of ``form`` (derived and catalog checks, member sub-form checks per entry) and compute
     its indicators. Never raises for bad data: unknown values make checks "not evaluated" and indicators
@@ -364,6 +365,10 @@ def evaluate(
 
     ``peers``: value dicts of the same form and period from other units (or a shared :class:`PeerGroup`).
     ``explanations``: soft check code -> 填写说明 (for a member entry ``"code#i"``, falling back to ``code``).
+
+    Member entries are checked with their own previous-period entry (matched by the sub-form's text fields
+    such as name / organisation code, by position if it has none) and, for peer functions, with
+    ``member_peers`` if given, else with the other entries of the same submission.
     """
     result = Result()
     if values is None:
@@ -402,11 +407,13 @@ def evaluate(
     # member sub-form: its own checks, derived checks and indicators, once per entry
     if sub is not None and members is not None:
         assert eff_members is not None
+        mctxs = _member_contexts(sub, eff_members, prev_members, member_peers)
         for i, raw in enumerate(members):
             mvals = eff_members[i]
+            mctx = mctxs[i]
             n_before = len(violations)
             _field_checks(sub, mvals, violations, i, explanations)
-            _run_checks(sub, sub.form_checks, mvals, _EMPTY_CTX, result, i, explanations)
+            _run_checks(sub, sub.form_checks, mvals, mctx, result, i, explanations)
             if len(violations) > n_before:
                 prefix = _member_prefix(form, sub, raw if raw is not None else {}, i)
                 for v in violations[n_before:]:
@@ -417,7 +424,7 @@ def evaluate(
             if sub.indicator_fns:
                 mind: dict[str, float | None] = {}
                 for ind, fn, _target in sub.indicator_fns:
-                    mind[ind.code] = _indicator_value(fn(mvals, _EMPTY_CTX))
+                    mind[ind.code] = _indicator_value(fn(mvals, mctx))
                 result.member_indicators.append(mind)
 
     # indicators
@@ -439,6 +446,57 @@ def evaluate(
         if target is not None:
             result.attainment[ind.code] = target.attained(x)
     return result
+
+
+def _member_contexts(
+    sub: FormDefinition,
+    members: list[dict[str, Any]],
+    previous_members: list[dict[str, Any]] | None,
+    member_peers: list[dict[str, Any]] | PeerGroup | None,
+) -> list[Context]:
+    """One context per member entry: its previous-period entry and its peers (only if the sub-form uses them)."""
+    n = len(members)
+    if not (sub.uses_prev or sub.uses_peers):
+        return [_EMPTY_CTX] * n
+    prevs: list[dict[str, Any] | None] = [None] * n
+    if sub.uses_prev and previous_members:
+        prevs = _match_previous(sub, members, previous_members)
+    groups: list[PeerGroup | None] = [None] * n
+    if sub.uses_peers:
+        if member_peers is not None:
+            shared = member_peers if isinstance(member_peers, PeerGroup) else PeerGroup(member_peers)
+            groups = [shared] * n
+        else:
+            # peers are *other* units: each entry is compared with its siblings, not with itself
+            groups = [PeerGroup(members[:i] + members[i + 1 :]) for i in range(n)]
+    return [Context(previous=prevs[i], peers=groups[i]) for i in range(n)]
+
+
+def _match_previous(
+    sub: FormDefinition, members: list[dict[str, Any]], previous_members: list[dict[str, Any]]
+) -> list[dict[str, Any] | None]:
+    """Pair each member entry with last period's entry of the same hospital (by name / code), not by position:
+    entries are added, removed and reordered between periods."""
+    keys = sub.key_fields
+    if not keys:
+        return [previous_members[i] if i < len(previous_members) else None for i in range(len(members))]
+    index: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in previous_members:
+        for k in keys:
+            v = p.get(k)
+            if isinstance(v, str) and v.strip() and not is_missing(v):
+                index.setdefault((k, v.strip()), p)
+    out: list[dict[str, Any] | None] = []
+    for m in members:
+        found = None
+        for k in keys:
+            v = m.get(k)
+            if isinstance(v, str) and v.strip() and not is_missing(v):
+                found = index.get((k, v.strip()))
+                if found is not None:
+                    break
+        out.append(found)
+    return out
 
 
 # Bulk re-evaluation passes the *same* peers list to every submission of a form; building the PeerGroup

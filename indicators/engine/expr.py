@@ -273,7 +273,7 @@ def _median(xs: list[float]) -> float:
 class Context:
     """Everything an expression may look at besides the current values dict."""
 
-    __slots__ = ("members", "children", "previous", "previous_members", "peers")
+    __slots__ = ("members", "children", "previous", "previous_members", "peers", "_prev_ctx")
 
     def __init__(
         self,
@@ -288,6 +288,14 @@ class Context:
         self.previous = previous
         self.previous_members = previous_members
         self.peers = peers
+        self._prev_ctx: Context | None = None
+
+    def prev_context(self) -> Context:
+        """The context prev(...) evaluates in (members = the previous period's members), built once."""
+        pc = self._prev_ctx
+        if pc is None:
+            pc = self._prev_ctx = Context(members=self.previous_members)
+        return pc
 
 
 Fn = Callable[[dict[str, Any], Context], Any]
@@ -1218,7 +1226,7 @@ class _Compiler:
                 p = ctx.previous
                 if p is None:
                     return Missing("no_prev", prev=True)
-                v = af(p, Context(members=ctx.previous_members))
+                v = af(p, ctx.prev_context())
                 return v.as_prev() if type(v) is Missing else v
 
             return prev
