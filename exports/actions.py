@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -12,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Unit, User, audit
-from reporting.models import Task
+from reporting.models import Submission, Task
 
 from . import registry
 from .models import ExportJob
+from .template import LEAD_SHEET, CellIssue, TemplateRefused, parse_template
 from .xlsx import write_workbook
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,7 @@ def export_path(job: ExportJob) -> Path | None:
 def export_request(*, acting_user: User, task: Task, kind: str = "task", params: dict | None = None,
                    inline: bool = False) -> ExportJob:
     """Queue an export of `task` for `acting_user` (kinds: exports.registry). The job runs in Celery after
-    the transaction commits; `inline=True` runs it right after the commit in this process instead (small
-    exports, the command line). Rows are scoped to what the requester may see when the job runs."""
+    the transaction commits; `inline=True` builds it right away in this process instead (small exports). Rows are scoped to what the requester may see when the job runs."""
     registry.get(kind)  # unknown kind: LookupError before anything is written
     params = dict(params or {})
     scope_unit = None
@@ -49,12 +50,12 @@ def export_request(*, acting_user: User, task: Task, kind: str = "task", params:
         audit(actor=acting_user, action="export_request", unit=acting_user.unit, obj=job, kind=kind,
               task=task.code, params=params)
         job_id = job.pk
-        if inline:
-            transaction.on_commit(lambda: export_run(job_id=job_id))
-        else:
+        if not inline:
             from .tasks import run_export
 
             transaction.on_commit(lambda: run_export.delay(job_id))
+    if inline:
+        return export_run(job_id=job_id)
     return job
 
 
@@ -93,3 +94,100 @@ def export_run(*, job_id: int) -> ExportJob:
                                                    total=max(total, rows), finished_at=timezone.now())
     job.refresh_from_db()
     return job
+
+
+# --- offline template import --------------------------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    """The outcome of an upload. ok=False: nothing was saved (refused file, or bad cells listed in issues)."""
+
+    ok: bool
+    message: str
+    issues: list[CellIssue] = field(default_factory=list)
+    saved: int = 0
+    members_added: int = 0
+    revision: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "message": self.message, "saved": self.saved, "members_added": self.members_added,
+                "revision": self.revision, "issues": [i.as_dict() for i in self.issues]}
+
+
+def template_import(*, acting_user: User, submission_id: int, data: bytes) -> ImportReport:
+    """Import a filled-in offline template into a submission: all or nothing.
+
+    The file is refused as a whole when its marker is missing, altered, or names another unit, form, task or
+    form version. Otherwise every changed value goes through reporting.actions.submission_save — the same
+    normalisation and checks as typed input — inside one transaction; any bad cell (or a value changed on the
+    web page since the download) rolls everything back and is reported with its sheet, cell and label.
+    """
+    from reporting.actions import SaveRefused, member_add, submission_save
+    from review.workflow import TransitionError
+
+    submission = Submission.objects.select_related("unit", "task", "form_version").get(pk=submission_id)
+    try:
+        parsed = parse_template(data, submission)
+    except TemplateRefused as exc:
+        return ImportReport(ok=False, message=str(exc))
+    issues = list(parsed.issues)
+    saved = added = 0
+    try:
+        with transaction.atomic():
+            keys: dict[str, str] = {}
+            for placeholder in parsed.new_members:
+                keys[placeholder] = member_add(acting_user=acting_user, submission_id=submission.pk).key
+            changes = []
+            for change in parsed.changes:
+                member = change.get("member") or ""
+                if member in keys:
+                    change = {**change, "member": keys[member]}
+                changes.append(change)
+            locations = dict(parsed.locations)
+            for placeholder, key in keys.items():
+                for loc_key, where in parsed.locations.items():
+                    if loc_key.startswith(placeholder + "/"):
+                        locations[key + loc_key[len(placeholder):]] = where
+            result = submission_save(acting_user=acting_user, submission_id=submission.pk, changes=changes,
+                                     base_revision=parsed.base_revision)
+            for key, message in result.errors.items():
+                sheet, cell, label = locations.get(key, ("", "", key))
+                issues.append(CellIssue(sheet, cell, label, message))
+            for conflict in result.conflicts:
+                loc_key = f"{conflict.member}/{conflict.field}" if conflict.member else conflict.field
+                sheet, cell, label = locations.get(loc_key, ("", "", conflict.label))
+                who = f"（{conflict.by} 于 {conflict.at}）" if conflict.by else ""
+                issues.append(CellIssue(sheet, cell, label or conflict.label,
+                                        f"模板下载后网页上已将该项改为“{_shown(conflict.theirs)}”{who}，"
+                                        "为免覆盖，请重新下载模板后再填写。"))
+            if issues:
+                transaction.set_rollback(True)
+            else:
+                saved, added = len(result.saved), len(keys)
+                audit(actor=acting_user, action="template_import", unit=submission.unit, obj=submission,
+                      saved=saved, members_added=added)
+    except (SaveRefused, TransitionError) as exc:
+        return ImportReport(ok=False, message=f"未导入任何数据：{exc}")
+    if issues:
+        issues.sort(key=lambda i: (i.sheet != LEAD_SHEET, i.sheet, _cell_order(i.cell)))
+        return ImportReport(ok=False, issues=issues,
+                            message=f"有 {len(issues)} 处内容需要修改，未导入任何数据。请按下表修改后重新上传。")
+    submission.refresh_from_db(fields=["revision"])
+    message = f"导入成功：更新 {saved} 项" + (f"，新增成员单位 {added} 个" if added else "") + "。"
+    if not saved and not added:
+        message = "文件中的数据与当前填报内容一致，没有需要更新的内容。"
+    return ImportReport(ok=True, message=message, saved=saved, members_added=added, revision=submission.revision)
+
+
+def _shown(value: object) -> str:
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    return "（空）" if value is None else str(value)
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    return (int(digits) if digits else 0, letters.rjust(3))
