@@ -8,6 +8,7 @@ the caller's transaction. Nothing else in the code base assigns `Submission.stat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -55,11 +56,42 @@ TRANSITIONS: dict[str, Rule] = {
 
 
 class TransitionError(Exception):
-    """An illegal move: wrong status, wrong person, or a missing reason. The message is for the user."""
+    """An illegal move: wrong status, wrong person, a missing reason or a closed filing window.
+
+    The message is for the user; `code` says which (status | permission | reason | deadline | unknown), so the
+    API can answer 409 / 403 / 400.
+    """
+
+    def __init__(self, message: str, code: str = "status") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# The level of the unit directly above a filling unit (the approver when the form is not in APPROVER_LEVEL).
+PARENT_LEVEL = {UnitLevel.PROVINCE: UnitLevel.NATION, UnitLevel.CITY: UnitLevel.PROVINCE,
+                UnitLevel.URBAN_ALLIANCE: UnitLevel.CITY, UnitLevel.COUNTY_ALLIANCE: UnitLevel.CITY,
+                UnitLevel.MEMBER: UnitLevel.CITY}
 
 
 def _level_rank(level: str) -> int:
     return LEVEL_RANK.get(level, 99)
+
+
+def approver_level(form_code: str, unit_level: str | None = None) -> str | None:
+    """The level of the units whose reviewers approve this form (表3/表4: the city; 表2: the province …)."""
+    return APPROVER_LEVEL.get(form_code) or (PARENT_LEVEL.get(unit_level) if unit_level else None)
+
+
+def approvable_forms(level: str) -> list[str]:
+    """Form codes a reviewer at `level` approves."""
+    return [code for code, lvl in APPROVER_LEVEL.items() if lvl == level]
+
+
+def recheckable_forms(level: str) -> list[str]:
+    """Form codes a reviewer at `level` re-checks (approved below it)."""
+    rank = _level_rank(level)
+    return [code for code, lvl in APPROVER_LEVEL.items() if rank < _level_rank(lvl)]
 
 
 def actor_kinds(user: User, submission: Submission) -> set[str]:
@@ -71,10 +103,10 @@ def actor_kinds(user: User, submission: Submission) -> set[str]:
     if user.role == Role.FILLER and user.unit_id == submission.unit_id:
         kinds.add(Actor.FILLER)
     if user.role == Role.REVIEWER and unit.path.startswith(user.unit.path) and user.unit_id != unit.id:
-        approver_level = APPROVER_LEVEL.get(submission.form_code)
-        if approver_level is None:
+        level = approver_level(submission.form_code, unit.level)
+        if level is None:
             return kinds
-        rank, approver_rank = _level_rank(user.unit.level), _level_rank(approver_level)
+        rank, approver_rank = _level_rank(user.unit.level), _level_rank(level)
         if rank == approver_rank:
             kinds |= {Actor.APPROVER, Actor.SUPERVISOR}
         elif rank < approver_rank:
@@ -83,27 +115,43 @@ def actor_kinds(user: User, submission: Submission) -> set[str]:
 
 
 def allowed_actions(user: User, submission: Submission) -> list[str]:
+    """The actions `user` may take on the submission now (by status and role; the deadline is checked on use)."""
     kinds = actor_kinds(user, submission)
     return [name for name, rule in TRANSITIONS.items() if submission.status in rule.sources and rule.actor in kinds]
 
 
-def transition(*, submission_id: int, action: str, acting_user: User, reason: str = "",
-               data: dict | None = None, deadline=None) -> Submission:
-    """Apply one workflow action. Locks the submission row; raises TransitionError for an illegal move."""
+def check_transition(submission: Submission, action: str, acting_user: User, reason: str = "") -> Rule:
+    """Raise TransitionError unless `acting_user` may take `action` on `submission` now. Writes nothing."""
     rule = TRANSITIONS.get(action)
     if rule is None:
-        raise TransitionError(f"未知操作：{action}")
+        raise TransitionError(f"未知操作：{action}", code="unknown")
+    if submission.status not in rule.sources:
+        raise TransitionError(f"当前状态为“{submission.get_status_display()}”，不能{rule.label}。")
+    if rule.actor not in actor_kinds(acting_user, submission):
+        raise TransitionError(f"您无权对该单位的报表执行“{rule.label}”。", code="permission")
+    if rule.needs_reason and not (reason or "").strip():
+        raise TransitionError(f"{rule.label}须填写原因。", code="reason")
+    if action == "submit":
+        now = timezone.now()
+        if now < submission.task.window_open:
+            raise TransitionError("填报尚未开始，不能上报。", code="deadline")
+        if now > submission.deadline():
+            deadline = timezone.localtime(submission.deadline()).strftime("%Y-%m-%d %H:%M")
+            raise TransitionError(f"已过填报截止时间（{deadline}），报表已锁定，不能上报；如需补报请联系上级单位延期。",
+                                  code="deadline")
+    return rule
+
+
+def transition(*, submission_id: int, action: str, acting_user: User, reason: str = "",
+               data: dict | None = None, deadline: datetime | None = None) -> Submission:
+    """Apply one workflow action. Locks the submission row; raises TransitionError for an illegal move."""
+    if action not in TRANSITIONS:
+        raise TransitionError(f"未知操作：{action}", code="unknown")
     with transaction.atomic():
         submission = (Submission.objects.select_for_update().select_related("unit", "task")
                       .get(pk=submission_id))
-        if submission.status not in rule.sources:
-            raise TransitionError(
-                f"当前状态为“{submission.get_status_display()}”，不能{rule.label}。")
-        if rule.actor not in actor_kinds(acting_user, submission):
-            raise TransitionError(f"您无权对该单位的报表执行“{rule.label}”。")
+        rule = check_transition(submission, action, acting_user, reason)
         reason = (reason or "").strip()
-        if rule.needs_reason and not reason:
-            raise TransitionError(f"{rule.label}须填写原因。")
         now = timezone.now()
         source = submission.status
         fields = ["status_changed_at", "status_changed_by"]
@@ -121,7 +169,7 @@ def transition(*, submission_id: int, action: str, acting_user: User, reason: st
             fields.append("approved_at")
         if action == "reopen":
             if deadline is None or deadline <= now:
-                raise TransitionError("延期填报须指定晚于当前时间的新截止时间。")
+                raise TransitionError("延期填报须指定晚于当前时间的新截止时间。", code="reason")
             submission.deadline_override = deadline
             fields.append("deadline_override")
         if rule.needs_reason:
