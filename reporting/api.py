@@ -1,0 +1,179 @@
+"""JSON endpoints of the data-entry page (autosave, on-demand check, member entries).
+
+They only parse input and call reporting.actions; scoping is reporting.selectors.submission_for (404 outside
+the user's scope). Anonymous calls get 401 JSON rather than a login redirect, so the page can keep the
+typed values locally and ask the user to log in again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Unit
+from review.workflow import TransitionError
+
+from . import actions
+from .models import Submission
+from .selectors import submission_for
+from .views import edit_state, member_payload
+
+KEY_RE = re.compile(r"^[0-9A-Za-z_-]{8,36}$")
+MAX_CHANGES = 5000
+
+
+class BadRequest(Exception):
+    pass
+
+
+def json_login_required(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "登录已过期，请重新登录；您填写的内容已保留在本机。",
+                                 "login_url": reverse("login")}, status=401)
+        try:
+            return view(request, *args, **kwargs)
+        except BadRequest as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        except (actions.SaveRefused, TransitionError) as exc:
+            return JsonResponse({"error": str(exc), "refused": True}, status=403)
+        except Http404:
+            return JsonResponse({"error": "报表不存在或无权访问。"}, status=404)
+
+    return wrapper
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body.decode("utf-8") or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest("请求格式错误。") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("请求格式错误。")
+    return data
+
+
+def state_payload(user, submission: Submission) -> dict[str, Any]:
+    editable, reason = edit_state(user, submission)
+    members = list(submission.members.select_related("member_unit").order_by("position", "id"))
+    return {
+        "id": submission.pk,
+        "revision": submission.revision,
+        "status": submission.status,
+        "status_display": submission.get_status_display(),
+        "editable": editable,
+        "readonly_reason": reason,
+        "values": submission.values or {},
+        "members": member_payload(members),
+        "explanations": submission.explanations or {},
+        "result": submission.result or {},
+    }
+
+
+@require_GET
+@json_login_required
+def submission_state(request: HttpRequest, pk: int) -> JsonResponse:
+    """The stored values, members, explanations and cached check result of one submission."""
+    submission = submission_for(request.user, pk)
+    return JsonResponse(state_payload(request.user, submission))
+
+
+def _changes(data: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = data.get("changes") or []
+    if not isinstance(raw, list) or len(raw) > MAX_CHANGES:
+        raise BadRequest("请求格式错误：changes 应为列表。")
+    changes = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("field"), str):
+            raise BadRequest("请求格式错误：每项修改须含 field。")
+        change = {"field": item["field"], "member": str(item.get("member") or ""), "value": item.get("value")}
+        if "base" in item:
+            change["base"] = item["base"]
+        changes.append(change)
+    return changes
+
+
+def _explanations(data: dict[str, Any]) -> dict[str, str] | None:
+    raw = data.get("explanations")
+    if raw in (None, {}):
+        return None
+    if not isinstance(raw, dict):
+        raise BadRequest("请求格式错误：explanations 应为对象。")
+    return {str(k)[:120]: "" if v is None else str(v) for k, v in raw.items()}
+
+
+@require_POST
+@json_login_required
+def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
+    """Autosave: {base_revision, changes: [{field, member, value, base}], explanations} → saved/errors/conflicts."""
+    submission = submission_for(request.user, pk)
+    data = _body(request)
+    base_revision = data.get("base_revision")
+    if base_revision is not None and not isinstance(base_revision, int):
+        raise BadRequest("请求格式错误：base_revision 应为整数。")
+    result = actions.submission_save(acting_user=request.user, submission_id=submission.pk,
+                                     changes=_changes(data), explanations=_explanations(data),
+                                     base_revision=base_revision)
+    saved = result.submission
+    payload = state_payload(request.user, saved)
+    stored: dict[str, Any] = {}
+    member_values = {m["key"]: m["values"] for m in payload["members"]}
+    for key in result.saved:
+        member, _, code = key.rpartition("/")
+        stored[key] = (member_values.get(member, {}) if member else saved.values).get(code)
+    payload.update({
+        "saved": result.saved,
+        "stored": stored,
+        "errors": result.errors,
+        "conflicts": [c.as_dict() for c in result.conflicts],
+    })
+    return JsonResponse(payload)
+
+
+@require_POST
+@json_login_required
+def submission_check(request: HttpRequest, pk: int) -> JsonResponse:
+    """Run the checks on the saved values now, without saving anything (审核 button)."""
+    from indicators.services import evaluate_submission
+
+    submission = submission_for(request.user, pk)
+    return JsonResponse({"revision": submission.revision, "result": evaluate_submission(submission)})
+
+
+@require_POST
+@json_login_required
+def member_add(request: HttpRequest, pk: int) -> JsonResponse:
+    """Add a member entry under the client-made key; a retried request returns the same entry."""
+    submission = submission_for(request.user, pk)
+    data = _body(request)
+    key = str(data.get("key") or "")
+    if not KEY_RE.match(key):
+        raise BadRequest("成员单位标识无效。")
+    member_unit = None
+    if data.get("unit"):
+        member_unit = Unit.objects.filter(code=str(data["unit"]), parent_id=submission.unit_id).first()
+        if member_unit is None:
+            raise BadRequest("只能添加本单位的成员单位。")
+    entry = actions.member_add(acting_user=request.user, submission_id=submission.pk, key=key,
+                               member_unit=member_unit)
+    submission.refresh_from_db(fields=["revision"])
+    return JsonResponse({"key": entry.key, "position": entry.position, "values": entry.values,
+                         "unit": member_unit.code if member_unit else "", "revision": submission.revision})
+
+
+@require_POST
+@json_login_required
+def member_remove(request: HttpRequest, pk: int, key: str) -> JsonResponse:
+    """Remove a member entry (and its values); removing one already gone succeeds."""
+    submission = submission_for(request.user, pk)
+    actions.member_remove(acting_user=request.user, submission_id=submission.pk, key=key)
+    saved = Submission.objects.get(pk=submission.pk)
+    return JsonResponse({"key": key, "removed": True, "revision": saved.revision, "result": saved.result or {}})

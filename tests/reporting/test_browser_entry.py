@@ -1,0 +1,178 @@
+"""The data-entry page in a real browser (headless Debian Chromium): typed values survive going offline.
+
+Needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/test.sh installs them); Selenium Manager is never
+asked to download anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip(f"browser test needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+os.environ.setdefault("SE_OFFLINE", "true")
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException, UnexpectedAlertPresentException  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+from reporting.models import Submission  # noqa: E402
+from tests.cast import PASSWORD, build_cast  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOT = "/tmp/entry.png"
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    profile = tempfile.mkdtemp(prefix="fjzl-chromium-")
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1440,1000",
+                "--lang=zh-CN"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(driver: webdriver.Chrome, timeout: float = 15) -> WebDriverWait:
+    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+
+
+def set_offline(driver: webdriver.Chrome, offline: bool) -> None:
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
+    })
+
+
+def field(driver: webdriver.Chrome, key: str):
+    return driver.find_element(By.CSS_SELECTOR, f'.field-input[data-key="{key}"]')
+
+
+def type_into(driver: webdriver.Chrome, key: str, text: str) -> None:
+    el = field(driver, key)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", el)
+    el.clear()
+    el.send_keys(text)
+
+
+def click(driver: webdriver.Chrome, el) -> None:
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", el)
+    el.click()
+
+
+def save_state(driver: webdriver.Chrome) -> str:
+    return driver.find_element(By.ID, "save-state").get_attribute("data-state") or ""
+
+
+def wait_saved(driver: webdriver.Chrome) -> None:
+    wait(driver, 20).until(lambda d: save_state(d) == "saved"
+                           and d.execute_script("return window.fjzlEntry.unsent()") == 0)
+
+
+def leave_page(driver: webdriver.Chrome) -> None:
+    """Navigate away; the page asks before leaving with unsent edits, and we confirm (as a user would)."""
+    try:
+        driver.get("about:blank")
+    except UnexpectedAlertPresentException:
+        pass
+    try:
+        driver.switch_to.alert.accept()
+    except NoAlertPresentException:
+        pass
+    wait(driver).until(lambda d: d.current_url == "about:blank")
+
+
+def test_it_keeps_values_typed_offline_and_saves_them_when_back_online(live_server, browser):
+    cast = build_cast()
+    user = cast.jinan_urban
+    submission = cast.submission(user, "t3")
+    entry_url = f"{live_server.url}/submissions/{submission.pk}/"
+
+    # Log in through the login page and land on the form.
+    browser.get(f"{live_server.url}/accounts/login/?next=/submissions/{submission.pk}/")
+    browser.find_element(By.ID, "id_username").send_keys(user.username)
+    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser).until(ec.url_to_be(entry_url))
+    wait(browser).until(lambda d: d.find_element(By.ID, "entry").get_attribute("data-ready") == "1")
+    assert "表3 城市医联体效果评价考核表" in browser.page_source
+
+    # Online: type a few values, full-width digits and thousands separators included.
+    type_into(browser, "hospital_name", "济南测试医院")
+    type_into(browser, "outpatient_visits", "１２３")
+    type_into(browser, "outpatient_emergency_visits", "1,234")
+    Select(field(browser, "hospital_category")).select_by_visible_text("中医医院")
+    wait_saved(browser)
+    submission.refresh_from_db()
+    assert submission.values["hospital_name"] == "济南测试医院"
+    assert submission.values["outpatient_visits"] == 123
+    assert submission.values["outpatient_emergency_visits"] == 1234
+    assert submission.values["hospital_category"] == "中医医院"
+    # The conditional field (中医医院填写) appeared once the category was chosen.
+    tcm_rows = browser.find_elements(By.CSS_SELECTOR, '.field-row[data-condition*="中医医院"]')
+    assert tcm_rows and all(r.is_displayed() for r in tcm_rows)
+    browser.save_screenshot(SCREENSHOT)
+
+    # Offline: keep typing, add a member unit and fill its name.
+    set_offline(browser, True)
+    type_into(browser, "occupied_bed_days", "0")
+    type_into(browser, "open_bed_days", "--")
+    click(browser, field(browser, "outpatient_visits"))  # blur the last field so autosave tries at once
+    click(browser, browser.find_element(By.ID, "member-add"))
+    card = wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "#member-list .member-card:last-child"))
+    member_key = card.get_attribute("data-member-key")
+    member_name = card.find_element(By.CSS_SELECTOR, '.field-input[data-key$="/hospital_name"]').get_attribute("value")
+    assert member_name  # prefilled from the member unit chosen in the list
+    type_into(browser, f"{member_key}/avg_daily_outpatient", "４５．５")
+    click(browser, field(browser, "outpatient_visits"))
+    wait(browser).until(lambda d: save_state(d) == "offline")
+    state_text = browser.find_element(By.ID, "save-state").text
+    assert "离线" in state_text and "已在本地保留" in state_text
+    assert browser.execute_script("return window.fjzlEntry.unsent()") == 4  # 3 values + the added member
+    submission.refresh_from_db()
+    assert "occupied_bed_days" not in submission.values and not submission.members.exists()
+
+    # Leave the page while still offline, come back online, open the form again.
+    leave_page(browser)
+    set_offline(browser, False)
+    browser.get(entry_url)
+    wait(browser).until(lambda d: d.find_element(By.ID, "entry").get_attribute("data-ready") == "1")
+    assert field(browser, "occupied_bed_days").get_attribute("value") == "0"
+    assert field(browser, "open_bed_days").get_attribute("value") == "--"
+    wait_saved(browser)
+
+    submission = Submission.objects.get(pk=submission.pk)
+    assert submission.values["occupied_bed_days"] == 0
+    assert submission.values["open_bed_days"] == "--"
+    assert submission.values["outpatient_visits"] == 123
+    assert submission.values["hospital_name"] == "济南测试医院"
+    member = submission.members.get(key=member_key)
+    assert member.values["hospital_name"] == member_name
+    assert member.values["avg_daily_outpatient"] == 45.5
+    # Nothing is left behind in the browser once the server has everything.
+    assert browser.execute_script(
+        "return Object.keys(localStorage).filter(k => k.startsWith('fjzl.entry.')).length") == 0
