@@ -135,8 +135,9 @@ def template_import(*, acting_user: User, submission_id: int, data: bytes) -> Im
     try:
         with transaction.atomic():
             keys: dict[str, str] = {}
-            for placeholder in parsed.new_members:
-                keys[placeholder] = member_add(acting_user=acting_user, submission_id=submission.pk).key
+            for wanted in parsed.new_members:
+                reserved = None if wanted.startswith("new:") else wanted
+                keys[wanted] = member_add(acting_user=acting_user, submission_id=submission.pk, key=reserved).key
             changes = []
             for change in parsed.changes:
                 member = change.get("member") or ""
@@ -145,6 +146,8 @@ def template_import(*, acting_user: User, submission_id: int, data: bytes) -> Im
                 changes.append(change)
             locations = dict(parsed.locations)
             for placeholder, key in keys.items():
+                if placeholder == key:
+                    continue
                 for loc_key, where in parsed.locations.items():
                     if loc_key.startswith(placeholder + "/"):
                         locations[key + loc_key[len(placeholder):]] = where

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,8 +66,9 @@ class CellIssue:
 class ParsedTemplate:
     """What an upload wants to change, with where each value came from (for the error report)."""
 
-    changes: list[dict] = field(default_factory=list)  # submission_save changes; new members use "new:<row>"
-    new_members: list[str] = field(default_factory=list)  # placeholders "new:<row>" in sheet order
+    changes: list[dict] = field(default_factory=list)  # submission_save changes
+    # Members to add first: a key reserved in the template, or "new:<row>" for a row typed below them.
+    new_members: list[str] = field(default_factory=list)
     locations: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # "key/code" → (sheet, cell, label)
     issues: list[CellIssue] = field(default_factory=list)
     base_revision: int | None = None
@@ -129,10 +131,12 @@ def build_template(submission: Submission) -> bytes:
     definition = submission.form_version.definition
     sub_def = member_definition(submission)
     members = list(submission.members.order_by("position", "id").values_list("key", "values"))
+    # Rows for new members carry their future key, so uploading the same file twice adds them once.
+    new_keys = [uuid.uuid4().hex for _ in range(EXTRA_MEMBER_ROWS)] if sub_def is not None else []
     payload = {
         "v": 1, "u": submission.unit.code, "f": submission.form_code, "t": submission.task.code,
         "h": submission.form_version.content_hash, "s": submission.pk, "r": submission.revision,
-        "vals": submission.values or {}, "mem": {key: values or {} for key, values in members},
+        "vals": submission.values or {}, "mem": {key: values or {} for key, values in members}, "nk": new_keys,
     }
     token = signing.dumps(payload, salt=SALT, compress=True)
     out = io.BytesIO()
@@ -143,7 +147,7 @@ def build_template(submission: Submission) -> bytes:
                        "author": "分级诊疗制度建设信息平台", "company": submission.unit.name})
     _lead_sheet(wb, fmt, submission, definition)
     if sub_def is not None:
-        _member_sheet(wb, fmt, definition, sub_def, members)
+        _member_sheet(wb, fmt, definition, sub_def, members, new_keys)
     meta = wb.add_worksheet(META_SHEET)
     chunks = [token[i:i + TOKEN_CHUNK] for i in range(0, len(token), TOKEN_CHUNK)]
     for i, chunk in enumerate(chunks):
@@ -243,7 +247,8 @@ def _lead_sheet(wb: Any, fmt: _Formats, submission: Submission, definition: dict
     ws.activate()
 
 
-def _member_sheet(wb: Any, fmt: _Formats, definition: dict, sub_def: dict, members: list) -> None:
+def _member_sheet(wb: Any, fmt: _Formats, definition: dict, sub_def: dict, members: list,
+                  new_keys: list[str]) -> None:
     ws = wb.add_worksheet(member_sheet_name(definition))
     fields = sub_def.get("fields", [])
     ws.write_string(0, 0, "__codes__", fmt.code)
@@ -259,15 +264,15 @@ def _member_sheet(wb: Any, fmt: _Formats, definition: dict, sub_def: dict, membe
         ws.set_column(col, col, 16)
     ws.set_row(0, None, None, {"hidden": True})
     ws.set_row(2, 48)
-    last_row = MEMBER_FIRST_ROW + len(members) + EXTRA_MEMBER_ROWS - 1
+    last_row = MEMBER_FIRST_ROW + len(members) + len(new_keys) - 1
     for n, (key, values) in enumerate(members):
         row = MEMBER_FIRST_ROW + n
         ws.write_string(row, 0, key, fmt.code)
         ws.write_number(row, 1, n + 1, fmt.locked)
         for i, spec in enumerate(fields):
             _write_value(ws, fmt, row, i + 2, spec, (values or {}).get(spec["code"]))
-    for row in range(MEMBER_FIRST_ROW + len(members), last_row + 1):
-        ws.write_blank(row, 0, None, fmt.code)
+    for row, key in zip(range(MEMBER_FIRST_ROW + len(members), last_row + 1), new_keys, strict=True):
+        ws.write_string(row, 0, key, fmt.code)
         ws.write_string(row, 1, "新增", fmt.locked)
         for i, spec in enumerate(fields):
             ws.write_blank(row, i + 2, None, fmt.input.get(spec.get("type")) or fmt.input[None])
@@ -281,7 +286,7 @@ def _member_sheet(wb: Any, fmt: _Formats, definition: dict, sub_def: dict, membe
 
 # --- reading ------------------------------------------------------------------------------------------------
 
-MSG_NOT_XLSX = "无法读取该文件：请上传从本平台下载的 .xlsx 填报模板（不支持 .xls、.csv 或 WPS 其他格式）。"
+MSG_NOT_XLSX = "无法读取该文件，未导入任何数据：请上传从本平台下载的 .xlsx 填报模板（不支持 .xls、.csv 等其他格式）。"
 MSG_NO_MARKER = "该文件不是本平台下载的填报模板（缺少模板标记），未导入任何数据。请在填报页面点击“下载填报模板”后填写。"
 MSG_TAMPERED = "模板标记校验失败：文件中的隐藏标记被修改过，未导入任何数据。请重新下载填报模板后填写。"
 
@@ -312,7 +317,7 @@ def _open(data: bytes) -> tuple[Any, Any]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if sum(i.file_size for i in zf.infolist()) > MAX_UNZIPPED:
-                raise TemplateRefused("文件过大，请上传本平台下载的填报模板。")
+                raise TemplateRefused("文件过大，未导入任何数据。请上传本平台下载的填报模板。")
         values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except TemplateRefused:
@@ -378,7 +383,7 @@ def parse_template(data: bytes, submission: Submission) -> ParsedTemplate:
             if name not in values_wb.sheetnames:
                 raise TemplateRefused(f"模板中找不到工作表“{name}”（请勿删除或改名工作表），未导入任何数据。")
             _parse_members(values_wb[name], formulas_wb[name], name, sub_def, payload.get("mem") or {},
-                           submission, parsed)
+                           set(payload.get("nk") or []), submission, parsed)
         return parsed
     finally:
         values_wb.close()
@@ -429,7 +434,7 @@ def _parse_lead(ws: Any, ws_formulas: Any, definition: dict, originals: dict, pa
         parsed.changes.append(change)
 
 
-def _parse_members(ws: Any, ws_formulas: Any, sheet: str, sub_def: dict, originals: dict,
+def _parse_members(ws: Any, ws_formulas: Any, sheet: str, sub_def: dict, originals: dict, new_keys: set[str],
                    submission: Submission, parsed: ParsedTemplate) -> None:
     specs = {f["code"]: f for f in sub_def.get("fields", [])}
     rows = _rows(ws, 1)
@@ -452,24 +457,30 @@ def _parse_members(ws: Any, ws_formulas: Any, sheet: str, sub_def: dict, origina
         cells = {c: row[c] for c in columns if c < len(row) and row[c] not in (None, "")}
         key = row[0] if row else None
         key = str(key).strip() if key not in (None, "") else ""
-        if not key and not cells:
+        if not cells and (not key or key in new_keys):
+            continue  # an empty row (new-member rows left blank)
+        base_known = False
+        if key and key in seen:
+            parsed.issues.append(CellIssue(sheet, _cell(r, 0), "成员编号", "成员编号重复，请勿复制成员编号。"))
             continue
-        if key:
-            if key not in originals or key in seen:
-                parsed.issues.append(CellIssue(sheet, _cell(r, 0), "成员编号",
-                                               "成员编号无效，请勿修改灰色的成员编号列。"))
-                continue
+        if key and key in originals:
             if key not in existing:
                 parsed.issues.append(CellIssue(sheet, _cell(r, 0), "成员编号",
                                                "该成员单位已在网页上删除，请重新下载填报模板。"))
                 continue
-            seen.add(key)
-            member = key
-            member_originals = originals.get(key) or {}
+            member, member_originals, base_known = key, originals.get(key) or {}, True
+        elif key and key in new_keys:
+            member, member_originals = key, {}
+            if key not in existing:  # added by an earlier upload of this same file otherwise
+                parsed.new_members.append(key)
+        elif key:
+            parsed.issues.append(CellIssue(sheet, _cell(r, 0), "成员编号", "成员编号无效，请勿修改灰色的成员编号列。"))
+            continue
         else:
-            member = f"new:{r + 1}"
+            member, member_originals = f"new:{r + 1}", {}
             parsed.new_members.append(member)
-            member_originals = {}
+        if key:
+            seen.add(key)
         for c, spec in columns.items():
             value = row[c] if c < len(row) else None
             label = spec.get("label", spec["code"])
@@ -482,6 +493,6 @@ def _parse_members(ws: Any, ws_formulas: Any, sheet: str, sub_def: dict, origina
             if _unchanged(spec, raw, original):
                 continue
             change = {"field": spec["code"], "member": member, "value": raw}
-            if key:
+            if base_known:
                 change["base"] = original
             parsed.changes.append(change)
