@@ -76,13 +76,14 @@ def explanation_key(check_code: str, member_key: str = "") -> str:
 def evaluate_submission(submission: Submission, *, peers: list[dict] | None = None,
                         previous: tuple[dict | None, list[dict] | None] | None = None,
                         children: list[dict] | None = None,
-                        member_rows: tuple[list[str], list[dict]] | None = None) -> dict:
+                        member_rows: tuple[list[str], list[dict]] | None = None,
+                        catalog: Catalog | None = None) -> dict:
     """Run the engine on a submission; returns the JSON-ready result stored in Submission.result.
 
     Violations of member sub-forms carry the member's key in "member" so pages can point at the entry.
     Bulk callers pass peers/previous/children/member rows they fetched in one go.
     """
-    catalog = catalog_for_task(submission.task)
+    catalog = catalog or catalog_for_task(submission.task)
     form = catalog[submission.form_code]
     keys, members = member_rows if member_rows is not None else _member_rows(submission)
     prev_values, prev_members = previous if previous is not None else _previous(submission)
@@ -151,10 +152,22 @@ def _evaluate_batch(batch: list[Submission], peers_by_key: dict) -> int:
                                                         unit__parent_id__in=[s.unit_id for s in batch])
                               .exclude(status=Status.NOT_STARTED).values_list("unit__parent_id", "values")):
         children[parent_id].append(values)
+    catalogs = {task_id: catalog_for_task(Task(pk=task_id)) for task_id in {s.task_id for s in batch}}
     for s in batch:
         s.result = evaluate_submission(
             s, peers=peers_by_key[(s.task_id, s.form_code)], previous=(previous.get((s.unit_id, s.form_code)), None),
-            children=children.get(s.unit_id, []), member_rows=members[s.pk],
+            children=children.get(s.unit_id, []), member_rows=members[s.pk], catalog=catalogs[s.task_id],
         )
-    Submission.objects.bulk_update(batch, ["result"], batch_size=500)
+    _store_results(batch)
     return len(batch)
+
+
+def _store_results(batch: list[Submission]) -> None:
+    """Write many results in one executemany: bulk_update's CASE WHEN statement costs more than the engine."""
+    from django.db import connection, transaction
+
+    table = Submission._meta.db_table
+    field = Submission._meta.get_field("result")
+    rows = [(field.get_db_prep_value(s.result, connection), s.pk) for s in batch]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET result = %s WHERE id = %s", rows)

@@ -1,0 +1,127 @@
+"""Fast seeding of many submissions for the benchmarks (bulk_create, not the action layer: the point is to
+measure reading, evaluating and writing, not 50,000 audited saves).
+
+`bench_database()` points Django at a throw-away database before setup: with DATABASE_URL set (PostgreSQL)
+a database named fjzl_bench on that server, dropped and created anew; otherwise a SQLite file in a temp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FORM_LEVELS = {"t1": "province", "t2": "city", "t3": "urban_alliance", "t4": "county_alliance"}
+
+
+def bench_database(name: str = "fjzl_bench") -> str:
+    """Set DATABASE_URL to a fresh benchmark database, run migrations; returns a description."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg2
+
+        base, _, _ = url.rpartition("/")
+        conn = psycopg2.connect(f"{base}/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name}")
+            cur.execute(f"CREATE DATABASE {name}")
+        conn.close()
+        os.environ["DATABASE_URL"] = f"{base}/{name}"
+        where = f"PostgreSQL {base}/{name}"
+    else:
+        tmp = tempfile.mkdtemp(prefix="fjzl-bench-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+        where = f"SQLite {tmp}/bench.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("FJZL_VAR_DIR", tempfile.mkdtemp(prefix="fjzl-bench-var-"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return where
+
+
+def plausible(field: dict, rng: random.Random) -> object:
+    """A value of the field's type; one in thirty is "--" (not collected) as in real data."""
+    kind = field.get("type")
+    if rng.random() < 1 / 30 and kind in ("count", "decimal", "percent"):
+        return "--"
+    if kind == "count":
+        return rng.randint(0, 50_000)
+    if kind == "decimal":
+        return round(rng.uniform(0, 5_000), 2)
+    if kind == "percent":
+        return round(rng.uniform(0, 100), 1)
+    if kind == "yesno":
+        return rng.random() < 0.7
+    if kind == "choice":
+        return (field.get("choices") or ["其他"])[0]
+    return "=HYPERLINK(\"x\")" if rng.random() < 0.01 else f"文本{rng.randint(1, 999)}"
+
+
+def seed(total: int, *, members_per_form: int = 3, seed_value: int = 2019) -> object:
+    """Create a task and `total` started submissions spread over 表1–表4 (most of them 表3/表4, as in
+    reality), each lead form with member entries. Returns the task."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import Unit
+    from reporting import actions
+    from reporting.models import MemberEntry, Status, Submission, Task, TaskForm
+
+    rng = random.Random(seed_value)
+    code = f"bench{total}"
+    Task.objects.filter(code=code).delete() if not Submission.objects.filter(task__code=code).exists() else None
+    now = timezone.now()
+    shares = {"t1": 0.002, "t2": 0.03}
+    counts = {k: max(1, int(total * v)) for k, v in shares.items()}
+    rest = total - sum(counts.values())
+    counts["t3"] = rest // 2
+    counts["t4"] = rest - counts["t3"]
+    with transaction.atomic():
+        nation = Unit.objects.create(code=f"{code}-n", name="国家", level="nation")
+        units: dict[str, list[Unit]] = {}
+        for form_code, level in FORM_LEVELS.items():
+            rows = [Unit(code=f"{code}-{form_code}-{i}", name=f"单位{form_code}-{i}", level=level, parent=nation,
+                         path=f"{nation.path}{code}-{form_code}-{i}/", sort_key=f"{i:06d}")
+                    for i in range(counts[form_code])]
+            units[form_code] = Unit.objects.bulk_create(rows, batch_size=5000)
+        task = actions.task_create(acting_user=None, code=code, name=f"基准任务{total}", period_start=now.date(),
+                                   period_end=now.date(), window_open=now, window_close=now,
+                                   catalog_slug="fjzl2019", is_current=False)
+    versions = {tf.form_code: tf.version for tf in TaskForm.objects.filter(task=task).select_related("version")}
+    for form_code in FORM_LEVELS:
+        definition = versions[form_code].definition
+        sub_definition = versions[definition["subform"]].definition if definition.get("subform") else None
+        batch: list[Submission] = []
+        for unit in units[form_code]:
+            values = {f["code"]: plausible(f, rng) for f in definition["fields"]}
+            batch.append(Submission(task=task, unit=unit, form_code=form_code, form_version=versions[form_code],
+                                    status=Status.SUBMITTED, values=values, submitted_at=now))
+            if len(batch) == 2000:
+                _flush(batch, sub_definition, members_per_form, rng, MemberEntry)
+                batch = []
+        if batch:
+            _flush(batch, sub_definition, members_per_form, rng, MemberEntry)
+    return task
+
+
+def _flush(batch, sub_definition, members_per_form, rng, member_model) -> None:
+    from reporting.models import Submission
+
+    created = Submission.objects.bulk_create(batch)
+    if sub_definition is None:
+        return
+    member_model.objects.bulk_create([
+        member_model(submission=s, key=f"{s.pk}-{i}", position=i,
+                     values={f["code"]: plausible(f, rng) for f in sub_definition["fields"]})
+        for s in created for i in range(members_per_form)
+    ], batch_size=5000)
