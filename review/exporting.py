@@ -1,0 +1,75 @@
+"""Excel exports of the review pages, plugged into exports.registry (registered in ReviewConfig.ready()):
+
+- "progress": the progress board (进度明细) as shown, params {"unit", "form", "status", "name"};
+- "submission_audit": one submission's trail (value changes and status changes), params {"submission": id}.
+
+Both scope their rows to the requesting user themselves, as the registry asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from accounts.models import User
+from reporting.models import Task
+from reporting.selectors import submissions_for
+
+from .selectors import audit_trail, board_sheet_rows, progress_board
+
+ACTION_LABELS = {"start": "开始填报", "submit": "上报", "approve": "审核通过", "reject": "驳回", "recheck": "复核通过",
+                 "recheck_reject": "复核驳回", "withdraw": "撤销审核", "reopen": "延期填报"}
+
+
+def progress_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
+    from exports.registry import Sheet
+
+    if user is None:
+        from django.http import Http404
+
+        raise Http404("进度明细须由用户导出。")
+    board = progress_board(user, task, unit_code=params.get("unit") or None, form=params.get("form") or None,
+                           status=params.get("status") or None, name=params.get("name") or None)
+    header, rows = board_sheet_rows(board)
+    title = f"{board.unit.name} 填报进度"
+    yield Sheet(name="进度明细", header_rows=[[title] + [None] * (len(header) - 1), header], rows=rows,
+                freeze_cols=2, merge_headers=False)
+
+
+def _naive(dt: Any) -> Any:
+    from django.utils import timezone
+
+    return timezone.localtime(dt).replace(tzinfo=None) if dt else None
+
+
+def submission_audit_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
+    from exports.registry import Sheet
+    from reporting.models import Submission
+
+    from .actions import member_definition
+
+    qs = Submission.objects.all() if user is None else submissions_for(user)
+    submission = qs.select_related("unit", "task", "form_version").get(pk=int(params["submission"]))
+    items = audit_trail(submission, submission.form_version.definition, member_definition(submission))
+    header = ["时间", "类型", "成员单位", "指标代码", "指标", "原值", "新值", "状态变化", "原因", "操作人"]
+    rows = []
+    for i in items:
+        who = (i["actor"].display_name or i["actor"].username) if i["actor"] else ""
+        if i["kind"] == "value":
+            rows.append([_naive(i["at"]), "修改数值", i["member"] or "", i["field"], i["label"], i["old"], i["new"],
+                         "", "", who])
+        else:
+            rows.append([_naive(i["at"]), ACTION_LABELS.get(i["action"], i["action"]), "", "", "", "", "",
+                         f"{i['from']} → {i['to']}", i["reason"], who])
+    title = f"{submission.unit.name}（{submission.unit.code}）《{submission.form_version.title}》修改记录"
+    yield Sheet(name="修改记录", header_rows=[[title] + [None] * (len(header) - 1), header], rows=rows,
+                freeze_cols=1, merge_headers=False, wrap_cols=(8,))
+
+
+def register_kinds() -> None:
+    try:
+        from exports.registry import register
+    except ImportError:  # exports app not present: the pages fall back to a direct download
+        return
+    register("progress", progress_export, label="进度明细")
+    register("submission_audit", submission_audit_export, label="报表修改记录")

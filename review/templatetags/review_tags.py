@@ -1,0 +1,136 @@
+"""Template helpers for the review boxes that other pages include (the data-entry page):
+
+    {% load review_tags %}
+    {% submit_state submission as box %}     → what the 上报 box shows (gate list, deadline, rejection)
+    {% review_state submission as rbox %}    → the reviewer actions the current user may take
+    {% field_comments submission as notes %} → {"code" or "memberkey/code": [FieldComment, …]}
+    {{ notes|comments_for:"code" }}          → the comments of one field ("memberkey/code" for a member field)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+
+from reporting.models import Status, Submission
+
+from ..actions import blocking_items, member_definition, member_names
+from ..models import FieldComment, Transition
+from ..workflow import TRANSITIONS, Actor, actor_kinds, allowed_actions
+
+register = template.Library()
+
+REASON_ACTIONS = ("reject", "recheck_reject", "withdraw", "reopen")
+
+
+def _user(context: template.Context) -> Any:
+    request = context.get("request")
+    return getattr(request, "user", None) or context.get("user")
+
+
+def _latest_reason(submission: Submission) -> Transition | None:
+    return (Transition.objects.filter(submission=submission, action__in=REASON_ACTIONS)
+            .select_related("actor", "actor__unit").order_by("-at", "-id").first())
+
+
+@register.simple_tag(takes_context=True)
+def submit_state(context: template.Context, submission: Submission) -> dict:
+    """Everything templates/review/_submit_box.html shows."""
+    user = _user(context)
+    is_filler = user is not None and Actor.FILLER in actor_kinds(user, submission)
+    now = timezone.now()
+    deadline = submission.deadline()
+    window_open = submission.task.window_open <= now <= deadline
+    result = submission.result or {}
+    blocking = blocking_items(result, submission.form_version.definition, member_definition(submission),
+                              member_names(submission)) if submission.is_editable else []
+    soft_explained = [v for v in result.get("violations", []) or []
+                      if v.get("severity") == "soft" and v.get("explained")]
+    latest = _latest_reason(submission)
+    comments = list(FieldComment.objects.filter(submission=submission, resolved=False)
+                    .select_related("author", "author__unit"))
+    can_submit = is_filler and submission.status in TRANSITIONS["submit"].sources and window_open
+    return {
+        "submission": submission,
+        "is_filler": is_filler,
+        "can_submit": can_submit,
+        "ready": can_submit and not blocking,
+        "blocking": blocking,
+        "soft_explained": soft_explained,
+        "evaluated": bool(result),
+        "deadline": deadline,
+        "extended": submission.deadline_override is not None,
+        "window_open": window_open,
+        "not_yet_open": now < submission.task.window_open,
+        "latest": latest,
+        "rejected": submission.status == Status.REJECTED,
+        "comments": comments,
+        "submit_url": reverse("review:submit", args=[submission.pk]),
+        "review_url": reverse("review:submission", args=[submission.pk]),
+        "audit_url": reverse("review:audit", args=[submission.pk]),
+        "next": context.get("request").get_full_path() if context.get("request") else "",
+    }
+
+
+@register.simple_tag(takes_context=True)
+def review_state(context: template.Context, submission: Submission) -> dict:
+    """Everything templates/review/_review_box.html shows: the actions the current user may take."""
+    user = _user(context)
+    allowed = set(allowed_actions(user, submission)) if user is not None else set()
+    allowed.discard("start")
+    allowed.discard("submit")
+    kinds = actor_kinds(user, submission) if user is not None else set()
+    request = context.get("request")
+    return {
+        "submission": submission,
+        "allowed": allowed,
+        "any": bool(allowed),
+        "can_comment": Actor.SUPERVISOR in kinds and submission.status != Status.NOT_STARTED,
+        "act_url": reverse("review:act", args=[submission.pk]),
+        "comment_url": reverse("review:comment_add", args=[submission.pk]),
+        "review_url": reverse("review:submission", args=[submission.pk]),
+        "audit_url": reverse("review:audit", args=[submission.pk]),
+        "next": request.get_full_path() if request else "",
+        "latest": _latest_reason(submission),
+        "default_deadline": timezone.localtime(timezone.now() + timezone.timedelta(days=7)).strftime(
+            "%Y-%m-%dT18:00"),
+        "fields": [(f["code"], f.get("label", f["code"])) for f in submission.form_version.definition.get("fields", [])],
+    }
+
+
+@register.simple_tag
+def field_comments(submission: Submission) -> dict[str, list[FieldComment]]:
+    out: dict[str, list[FieldComment]] = {}
+    for c in FieldComment.objects.filter(submission=submission).select_related("author", "author__unit",
+                                                                                 "answered_by"):
+        key = f"{c.member_key}/{c.field_code}" if c.member_key else c.field_code
+        out.setdefault(key, []).append(c)
+    return out
+
+
+@register.filter
+def comments_for(notes: dict | None, key: str) -> list:
+    return (notes or {}).get(key, [])
+
+
+@register.filter
+def get_item(mapping: dict | None, key: Any) -> Any:
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def action_label(action: str) -> str:
+    rule = TRANSITIONS.get(action)
+    return rule.label if rule else action
+
+
+@register.filter
+def delta_class(delta: float | None) -> str:
+    if delta is None:
+        return ""
+    if abs(delta) >= 30:
+        return "text-danger fw-semibold"
+    return "text-muted"
