@@ -472,9 +472,12 @@ class FormDefinition:
         self.of_specs: list[tuple[str, str, Check]] = [
             (f.code, f.of, by_code[f"{c}.of.{f.code}"]) for f in self.field_list if f.of is not None
         ]
-        self.conditional: list[tuple[str, Any]] = [
-            (f.code, f.condition.fn) for f in self.field_list if f.condition is not None
-        ]
+        # fields sharing a condition (e.g. every "中医医院填写" field) are decided by one evaluation
+        groups: dict[str, tuple[Any, list[str]]] = {}
+        for f in self.field_list:
+            if f.condition is not None:
+                groups.setdefault(f.condition.source.strip(), (f.condition.fn, []))[1].append(f.code)
+        self.conditional: list[tuple[Any, list[str]]] = list(groups.values())
         self.required: list[str] = [f.code for f in self.field_list if not f.optional]
         self.form_checks = [(ch, ch.expr.fn) for ch in self.checks if ch.scope == "form" and ch.expr]
         self.member_checks = [(ch, ch.expr.fn) for ch in self.checks if ch.scope == "members" and ch.expr]

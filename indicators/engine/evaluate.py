@@ -165,17 +165,18 @@ def _apply_conditions(form: FormDefinition, values: dict[str, Any]) -> tuple[dic
         return values, None
     eff: dict[str, Any] | None = None
     not_required: set[str] = set()
-    for code, fn in form.conditional:
+    for fn, codes in form.conditional:
         r = fn(values, _EMPTY_CTX)
         if r is True:
             continue
-        not_required.add(code)
+        not_required.update(codes)
         if r is not False:
             r = _truth(r)
         if r is False:
             if eff is None:
                 eff = dict(values)
-            eff[code] = NOT_APPLICABLE
+            for code in codes:
+                eff[code] = NOT_APPLICABLE
     return (eff if eff is not None else values), not_required
 
 
@@ -232,7 +233,7 @@ def _field_checks(
         if v is None or v is NOT_APPLICABLE:
             continue
         # slow path: "--", blank, numeric strings, Decimal, wrong types
-        if is_missing(v) or is_unfilled(v):
+        if v == "--" or is_missing(v) or is_unfilled(v):
             continue
         n = _as_number(v)
         if type(n) is Missing or isinstance(v, bool):
@@ -484,15 +485,15 @@ def _match_previous(
     for p in previous_members:
         for k in keys:
             v = p.get(k)
-            if isinstance(v, str) and v.strip() and not is_missing(v):
-                index.setdefault((k, v.strip()), p)
+            if type(v) is str and (v := v.strip()) and v != "--":
+                index.setdefault((k, v), p)
     out: list[dict[str, Any] | None] = []
     for m in members:
         found = None
         for k in keys:
             v = m.get(k)
-            if isinstance(v, str) and v.strip() and not is_missing(v):
-                found = index.get((k, v.strip()))
+            if type(v) is str and (v := v.strip()) and v != "--":
+                found = index.get((k, v))
                 if found is not None:
                     break
         out.append(found)

@@ -175,6 +175,8 @@ def _classify(v: Any, code: str) -> Any:
     """Slow path of a field lookup: everything that is not already an int/float/bool."""
     if v is ABSENT or v is None:
         return Missing("unfilled", code)
+    if v is True or v is False:
+        return v
     if isinstance(v, str):
         if v == "--" or is_missing(v):
             return Missing("dash", code)
@@ -245,14 +247,22 @@ class PeerGroup:
         hit = self._cache.get(node)
         if hit is not None:
             return hit
-        ctx = Context()
         known: list[float] = []
-        fn = node.fn
-        for entry in self.entries:
-            v = fn(entry, ctx)
-            t = type(v)
-            if t is float or t is int:
-                known.append(v)
+        if isinstance(node, Name):
+            code = node.name
+            for entry in self.entries:
+                v = entry.get(code)
+                t = type(v)
+                if t is float or t is int:
+                    known.append(v)
+        else:
+            ctx = Context()
+            fn = node.fn
+            for entry in self.entries:
+                v = fn(entry, ctx)
+                t = type(v)
+                if t is float or t is int:
+                    known.append(v)
         if len(known) < MIN_PEERS:
             res: Any = Missing("peers")
         else:
@@ -753,25 +763,43 @@ def _const(value: Any) -> Fn:
     return f
 
 
+# Operand kinds of a binary node. Field lookups and constants are done inline in the parent's closure instead
+# of through a child closure: most operands are leaves, and a Python call costs more than the branch.
+_NAME, _CONST, _FN = 0, 1, 2
+
+
+def _operand(node: Node) -> tuple[int, Any, Fn]:
+    if isinstance(node, Name):
+        return _NAME, node.name, node.fn
+    if isinstance(node, (Num, Str, Bool)):
+        return _CONST, node.value, node.fn
+    return _FN, None, node.fn
+
+
 def _compile_arith(node: BinOp, lf: Fn, rf: Fn) -> Fn:
     op = node.op
     right_node = node.right
+    lk, lx, _ = _operand(node.left)
+    rk, rx, _ = _operand(node.right)
 
-    # The four operators are written out separately so the hot path is one call per operand plus two type
-    # checks; anything unusual (Missing, strings, bools) goes through _as_number.
+    # One closure per operator keeps the hot path to inline lookups and two type checks; anything unusual
+    # ("--", unfilled, strings, bools) goes through _classify/_as_number and may become Missing.
+    def fetch_slow(v: Any, kind: int, code: Any) -> Any:
+        return _as_number(_classify(v, code) if kind == _NAME else v)
+
     if op == "+":
 
         def f(values: dict[str, Any], ctx: Context) -> Any:
-            a = lf(values, ctx)
+            a = values.get(lx, ABSENT) if lk == _NAME else (lx if lk == _CONST else lf(values, ctx))
             ta = type(a)
             if ta is not float and ta is not int:
-                a = _as_number(a)
+                a = fetch_slow(a, lk, lx)
                 if type(a) is Missing:
                     return a
-            b = rf(values, ctx)
+            b = values.get(rx, ABSENT) if rk == _NAME else (rx if rk == _CONST else rf(values, ctx))
             tb = type(b)
             if tb is not float and tb is not int:
-                b = _as_number(b)
+                b = fetch_slow(b, rk, rx)
                 if type(b) is Missing:
                     return b
             return a + b
@@ -779,16 +807,16 @@ def _compile_arith(node: BinOp, lf: Fn, rf: Fn) -> Fn:
     elif op == "-":
 
         def f(values: dict[str, Any], ctx: Context) -> Any:
-            a = lf(values, ctx)
+            a = values.get(lx, ABSENT) if lk == _NAME else (lx if lk == _CONST else lf(values, ctx))
             ta = type(a)
             if ta is not float and ta is not int:
-                a = _as_number(a)
+                a = fetch_slow(a, lk, lx)
                 if type(a) is Missing:
                     return a
-            b = rf(values, ctx)
+            b = values.get(rx, ABSENT) if rk == _NAME else (rx if rk == _CONST else rf(values, ctx))
             tb = type(b)
             if tb is not float and tb is not int:
-                b = _as_number(b)
+                b = fetch_slow(b, rk, rx)
                 if type(b) is Missing:
                     return b
             return a - b
@@ -796,16 +824,16 @@ def _compile_arith(node: BinOp, lf: Fn, rf: Fn) -> Fn:
     elif op == "*":
 
         def f(values: dict[str, Any], ctx: Context) -> Any:
-            a = lf(values, ctx)
+            a = values.get(lx, ABSENT) if lk == _NAME else (lx if lk == _CONST else lf(values, ctx))
             ta = type(a)
             if ta is not float and ta is not int:
-                a = _as_number(a)
+                a = fetch_slow(a, lk, lx)
                 if type(a) is Missing:
                     return a
-            b = rf(values, ctx)
+            b = values.get(rx, ABSENT) if rk == _NAME else (rx if rk == _CONST else rf(values, ctx))
             tb = type(b)
             if tb is not float and tb is not int:
-                b = _as_number(b)
+                b = fetch_slow(b, rk, rx)
                 if type(b) is Missing:
                     return b
             return a * b
@@ -813,16 +841,16 @@ def _compile_arith(node: BinOp, lf: Fn, rf: Fn) -> Fn:
     else:
 
         def f(values: dict[str, Any], ctx: Context) -> Any:
-            a = lf(values, ctx)
+            a = values.get(lx, ABSENT) if lk == _NAME else (lx if lk == _CONST else lf(values, ctx))
             ta = type(a)
             if ta is not float and ta is not int:
-                a = _as_number(a)
+                a = fetch_slow(a, lk, lx)
                 if type(a) is Missing:
                     return a
-            b = rf(values, ctx)
+            b = values.get(rx, ABSENT) if rk == _NAME else (rx if rk == _CONST else rf(values, ctx))
             tb = type(b)
             if tb is not float and tb is not int:
-                b = _as_number(b)
+                b = fetch_slow(b, rk, rx)
                 if type(b) is Missing:
                     return b
             if b == 0:
@@ -880,52 +908,99 @@ def _compare_num(op: str, a: float, b: float) -> bool:
 
 def _compile_compare(node: Compare, lf: Fn, rf: Fn) -> Fn:
     op = node.op
+    lk, lx, _ = _operand(node.left)
+    rk, rx, _ = _operand(node.right)
+
+    def slow(a: Any, b: Any) -> Any:
+        if lk == _NAME:
+            a = _classify(a, lx) if type(a) is not bool else a
+        if rk == _NAME:
+            b = _classify(b, rx) if type(b) is not bool else b
+        return _compare_slow(op, a, b)
+
     # Specialised closures for the common operators keep the all-numbers case to a couple of comparisons.
     if op == "<=":
 
         def f(values: dict[str, Any], ctx: Context) -> Any:
-            a = lf(values, ctx)
-            b = rf(values, ctx)
+            a = values.get(lx, ABSENT) if lk == _NAME else (lx if lk == _CONST else lf(values, ctx))
+            b = values.get(rx, ABSENT) if rk == _NAME else (rx if rk == _CONST else rf(values, ctx))
             ta = type(a)
             tb = type(b)
             if (ta is float or ta is int) and (tb is float or tb is int):
                 return a <= b or _close(a, b)
-            return _compare_slow("<=", a, b)
+            return slow(a, b)
 
     elif op == ">=":
 
         def f(values: dict[str, Any], ctx: Context) -> Any:
-            a = lf(values, ctx)
-            b = rf(values, ctx)
+            a = values.get(lx, ABSENT) if lk == _NAME else (lx if lk == _CONST else lf(values, ctx))
+            b = values.get(rx, ABSENT) if rk == _NAME else (rx if rk == _CONST else rf(values, ctx))
             ta = type(a)
             tb = type(b)
             if (ta is float or ta is int) and (tb is float or tb is int):
                 return a >= b or _close(a, b)
-            return _compare_slow(">=", a, b)
+            return slow(a, b)
 
     elif op == "==":
 
         def f(values: dict[str, Any], ctx: Context) -> Any:
-            a = lf(values, ctx)
-            b = rf(values, ctx)
+            a = values.get(lx, ABSENT) if lk == _NAME else (lx if lk == _CONST else lf(values, ctx))
+            b = values.get(rx, ABSENT) if rk == _NAME else (rx if rk == _CONST else rf(values, ctx))
             ta = type(a)
             tb = type(b)
             if (ta is float or ta is int) and (tb is float or tb is int):
                 return a == b or _close(a, b)
-            if ta is tb and ta is not Missing:
-                return a == b
-            return _compare_slow("==", a, b)
+            return slow(a, b)
 
     else:
 
         def f(values: dict[str, Any], ctx: Context) -> Any:
-            a = lf(values, ctx)
-            b = rf(values, ctx)
+            a = values.get(lx, ABSENT) if lk == _NAME else (lx if lk == _CONST else lf(values, ctx))
+            b = values.get(rx, ABSENT) if rk == _NAME else (rx if rk == _CONST else rf(values, ctx))
             ta = type(a)
             tb = type(b)
             if (ta is float or ta is int) and (tb is float or tb is int):
                 return _compare_num(op, a, b)
-            return _compare_slow(op, a, b)
+            return slow(a, b)
+
+    return f
+
+
+def _range_pattern(node: BoolOp) -> tuple[str, str, Any, str, Any] | None:
+    """Recognise "x >= lo and x <= hi" (x a field, lo/hi numbers): the most frequent plausibility check."""
+    left, right = node.left, node.right
+    if not (isinstance(left, Compare) and isinstance(right, Compare)):
+        return None
+    if not (
+        isinstance(left.left, Name) and isinstance(right.left, Name) and left.left.name == right.left.name
+    ):
+        return None
+    if not (isinstance(left.right, Num) and isinstance(right.right, Num)):
+        return None
+    if left.op not in ("<=", ">=", "<", ">") or right.op not in ("<=", ">=", "<", ">"):
+        return None
+    return left.left.name, left.op, left.right.value, right.op, right.right.value
+
+
+def _compile_range(pattern: tuple[str, str, Any, str, Any], general: Fn) -> Fn:
+    code, op1, c1, op2, c2 = pattern
+    if op1 == ">=" and op2 == "<=":
+
+        def between(values: dict[str, Any], ctx: Context) -> Any:
+            v = values.get(code, ABSENT)
+            t = type(v)
+            if t is float or t is int:
+                return (v >= c1 or _close(v, c1)) and (v <= c2 or _close(v, c2))
+            return general(values, ctx)
+
+        return between
+
+    def f(values: dict[str, Any], ctx: Context) -> Any:
+        v = values.get(code, ABSENT)
+        t = type(v)
+        if t is float or t is int:
+            return _compare_num(op1, v, c1) and _compare_num(op2, v, c2)
+        return general(values, ctx)
 
     return f
 
@@ -1125,7 +1200,11 @@ class _Compiler:
         if isinstance(node, BoolOp):
             lf = self.build(node.left, in_prev=in_prev, in_peer=in_peer)
             rf = self.build(node.right, in_prev=in_prev, in_peer=in_peer)
-            return _compile_and(lf, rf) if node.op == "and" else _compile_or(lf, rf)
+            if node.op == "and":
+                general = _compile_and(lf, rf)
+                pattern = _range_pattern(node)
+                return _compile_range(pattern, general) if pattern is not None else general
+            return _compile_or(lf, rf)
         if isinstance(node, Call):
             return self._call(node, in_prev, in_peer)
         raise self.error("不支持的表达式", node)  # pragma: no cover
@@ -1190,7 +1269,11 @@ class _Compiler:
             af = self.build(args[0], in_prev=in_prev, in_peer=in_peer)
 
             def abs_(values: dict[str, Any], ctx: Context) -> Any:
-                v = _as_number(af(values, ctx))
+                v = af(values, ctx)
+                t = type(v)
+                if t is float or t is int:
+                    return -v if v < 0 else v
+                v = _as_number(v)
                 return v if type(v) is Missing else abs(v)
 
             return abs_
@@ -1221,6 +1304,23 @@ class _Compiler:
                 raise self.error("prev() 不能用在同级比较函数中", node)
             self.uses_prev = True
             af = self.build(args[0], in_prev=True, in_peer=in_peer)
+
+            if isinstance(args[0], Name):
+                code = args[0].name
+
+                # prev(field), by far the most frequent form: one lookup in the previous values
+                def prev_field(values: dict[str, Any], ctx: Context) -> Any:
+                    p = ctx.previous
+                    if p is None:
+                        return Missing("no_prev", prev=True)
+                    v = p.get(code, ABSENT)
+                    t = type(v)
+                    if t is float or t is int:
+                        return v
+                    v = _classify(v, code)
+                    return v.as_prev() if type(v) is Missing else v
+
+                return prev_field
 
             def prev(values: dict[str, Any], ctx: Context) -> Any:
                 p = ctx.previous
