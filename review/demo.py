@@ -214,6 +214,13 @@ def lay_out(plan: Plan, filler: _Filler, previous: Submission | None) -> None:
             actions.submission_recheck(acting_user=rechecker, submission_id=submission.pk, passed=True)
 
 
+def fill_form(submission: Submission, *, state: str = CLEAN_DRAFT, previous: Submission | None = None) -> Submission:
+    """Fill one submission with generated values and bring it to `state` (tests and the demo use this)."""
+    submission = Submission.objects.select_related("unit", "task", "form_version").get(pk=submission.pk)
+    lay_out(Plan(submission, state), _Filler(submission.task), previous)
+    return Submission.objects.select_related("unit", "task", "form_version").get(pk=submission.pk)
+
+
 def fill_previous(task: Task) -> None:
     """Approved values for every form of the previous task (its window is opened for the moment it takes)."""
     previous = task.previous
@@ -244,4 +251,4 @@ def lay_out_states(task: Task) -> None:
         lay_out(plan, filler, previous_by_key.get((plan.submission.unit_id, plan.submission.form_code)))
 
 
-__all__ = ["lay_out_states", "plan_states"]
+__all__ = ["fill_form", "lay_out_states", "plan_states"]

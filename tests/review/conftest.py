@@ -1,0 +1,45 @@
+"""Review tests: forms filled with generated, engine-clean values (review.demo.fill_form) through the real
+save path, so every test starts from a form a filler could actually submit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from reporting.models import Submission
+from review import demo
+from tests.cast import Cast
+
+
+@pytest.fixture
+def fill(cast: Cast) -> Callable[..., Submission]:
+    """fill(unit_code_or_user, form_code=None, state="clean_draft") -> the submission in that state."""
+
+    def _fill(who: User | str, form_code: str | None = None, state: str = demo.CLEAN_DRAFT) -> Submission:
+        return demo.fill_form(cast.submission(who, form_code), state=state)
+
+    return _fill
+
+
+@pytest.fixture
+def api() -> Callable[[User], APIClient]:
+    def _client(user: User) -> APIClient:
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_peer_cache() -> None:
+    """indicators.services caches peer values per (task, form) for minutes; tests must not share them."""
+    from indicators import services
+
+    services._peer_cache.clear()
