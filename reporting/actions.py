@@ -127,11 +127,6 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
         members = {m.key: m for m in submission.members.select_for_update()}
         result = SaveResult(submission=submission)
         stale = base_revision is not None and base_revision != submission.revision
-        last_change = {}
-        if stale:
-            for vc in (ValueChange.objects.filter(submission=submission).select_related("actor")
-                       .order_by("at", "id")):
-                last_change[(vc.member_key, vc.field_code)] = vc
         value_changes: list[ValueChange] = []
         touched_members: set[str] = set()
         for change in changes:
@@ -158,12 +153,8 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
             if old == new and type(old) is type(new):
                 continue
             if stale and "base" in change and change["base"] != old:
-                vc = last_change.get((member_key, code))
-                result.conflicts.append(Conflict(
-                    field=code, member=member_key, label=spec.get("label", code), yours=new, theirs=old,
-                    by=(vc.actor.display_name or vc.actor.username) if vc and vc.actor else "",
-                    at=timezone.localtime(vc.at).strftime("%Y-%m-%d %H:%M:%S") if vc else "",
-                ))
+                result.conflicts.append(Conflict(field=code, member=member_key, label=spec.get("label", code),
+                                                 yours=new, theirs=old, by="", at=""))
                 continue
             if new is None:
                 store.pop(code, None)
@@ -174,6 +165,8 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
             value_changes.append(ValueChange(submission=submission, member_key=member_key, field_code=code,
                                              old=old, new=new, actor=acting_user))
             result.saved.append(key)
+        if result.conflicts:
+            _name_conflict_authors(submission, result.conflicts)
         if explanations:
             for check_code, text in explanations.items():
                 text = (text or "").strip()
@@ -201,6 +194,21 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
         audit(actor=acting_user, action="submission_save", unit=submission.unit, obj=submission,
               fields=len(value_changes), revision=submission.revision)
     return result
+
+
+def _name_conflict_authors(submission: Submission, conflicts: list[Conflict]) -> None:
+    """Who saved "theirs", and when: the last audit row of each conflicting field (read only on a conflict,
+    so an autosave from a page loaded long ago does not read the whole history)."""
+    last: dict[tuple[str, str], ValueChange] = {}
+    for vc in (ValueChange.objects.filter(submission=submission, field_code__in={c.field for c in conflicts},
+                                          member_key__in={c.member for c in conflicts})
+               .select_related("actor").order_by("at", "id")):
+        last[(vc.member_key, vc.field_code)] = vc
+    for conflict in conflicts:
+        vc = last.get((conflict.member, conflict.field))
+        if vc is not None:
+            conflict.by = (vc.actor.display_name or vc.actor.username) if vc.actor else ""
+            conflict.at = timezone.localtime(vc.at).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _refresh_result(submission: Submission) -> None:

@@ -24,9 +24,10 @@
 
   var server = {};          // field key ("code" or "memberkey/code") -> last value the server confirmed
   var serverExpl = Object.assign({}, data.explanations || {});
-  var local = { pending: {}, expl: {}, ops: [], savedAt: 0 };
+  // pending: key -> {value, base, error}; expl: explanation key -> text; ops: member add/remove queue;
+  // sent: key -> raw values sent in requests whose answer never arrived (to recognise our own value later).
+  var local = { pending: {}, expl: {}, ops: [], sent: {}, savedAt: 0 };
   var conflicts = {};       // key -> conflict from the server
-  var sentRaw = {};         // key -> raw values sent in requests whose answer never arrived
   var result = data.result || {};
   var timer = null;
   var retryTimer = null;
@@ -186,6 +187,9 @@
         local.pending[key] = { value: p.value, base: prev ? prev.base : p.base, error: p.error || null };
       });
       Object.assign(local.expl, o.expl || {});
+      Object.keys(o.sent || {}).forEach(function (key) {
+        local.sent[key] = (local.sent[key] || []).concat(o.sent[key]).slice(-20);
+      });
       (o.ops || []).forEach(function (op) {
         if (!local.ops.some(function (x) { return x.op === op.op && x.key === op.key; })) local.ops.push(op);
       });
@@ -655,9 +659,11 @@
         var p = local.pending[key];
         var k = splitKey(key);
         sent[key] = p.value;
-        (sentRaw[key] || (sentRaw[key] = [])).push(p.value);
+        var tried = local.sent[key] || (local.sent[key] = []);
+        if (!tried.some(function (x) { return same(x, p.value); })) tried.push(p.value);
         return { field: k.code, member: k.member, value: p.value, base: p.base === undefined ? null : p.base };
       });
+      persist();
       return request("POST", data.urls.save, { base_revision: LOAD_REVISION, changes: changes, explanations: expl })
         .then(function (res) { applySaveResponse(res, sent, expl); });
     }).then(function () {
@@ -671,6 +677,15 @@
       if (again) { again = false; scheduleSave(0); }
       else if (!lastError && sendableKeys().length) scheduleSave(DEBOUNCE_MS);
     });
+  }
+
+  // Send everything that can be sent now; resolves when nothing more is in flight.
+  function settle(tries) {
+    tries = tries || 0;
+    if (busy) return new Promise(function (r) { setTimeout(r, 100); }).then(function () { return settle(tries); });
+    if (!sendableKeys().length && !local.ops.length && !Object.keys(local.expl).length) return Promise.resolve();
+    if (tries > 3 || (lastError && tries > 0)) return Promise.resolve();
+    return flush().then(function () { return settle(tries + 1); });
   }
 
   function runOps() {
@@ -714,7 +729,7 @@
     (res.conflicts || []).forEach(function (c) {
       var key = keyOf(c.member, c.field);
       conflictKeys[key] = true;
-      var mine = (sentRaw[key] || []).some(function (raw) {
+      var mine = (local.sent[key] || []).some(function (raw) {
         return same(reading(raw, fieldSpec(key).type), c.theirs);
       });
       if (mine) {
@@ -737,7 +752,6 @@
       var stored = saved[key] ? res.stored[key] : undefined;
       if (stored === undefined) stored = currentServerValue(res, key);
       server[key] = stored === undefined ? null : stored;
-      delete sentRaw[key];
       if (p && same(p.value, sent[key])) {
         delete local.pending[key];
         markUnsaved(key, false);
@@ -748,6 +762,8 @@
         p.base = server[key];
       }
     });
+    // This request was answered: the fate of every value sent for these fields is known now.
+    Object.keys(sent).forEach(function (key) { delete local.sent[key]; });
     Object.keys(expl).forEach(function (k) {
       if (local.expl[k] === expl[k]) delete local.expl[k];
     });
@@ -943,6 +959,13 @@
     if (el) el.focus({ preventScroll: true });
   }
 
+  function announce() {
+    // Other scripts on the page (the submit box) can follow the latest check result.
+    try {
+      document.dispatchEvent(new CustomEvent("fjzl:result", { detail: { submission: data.id, result: result } }));
+    } catch (e) { /* old browsers: nothing listens anyway */ }
+  }
+
   function renderResult() {
     var violations = (result && result.violations) || [];
     var wanted = {};
@@ -1015,6 +1038,7 @@
     });
     renderSummary(summary);
     renderIndicators();
+    announce();
   }
 
   function renderSummary(items) {
@@ -1082,7 +1106,7 @@
         : att === false ? ' <span class="badge text-bg-danger">未达标</span>' : "";
       var value = v === null || v === undefined
         ? '<span class="text-muted" title="' + esc(reasons[ind.code] || "尚未计算") + '">—</span>'
-        : esc(fmtNumber(v)) + (ind.unit && ind.unit !== "%" ? "" : ind.unit === "%" ? "%" : "");
+        : esc(fmtNumber(v)) + (ind.unit === "%" ? "%" : ind.unit ? '<span class="text-muted"> ' + esc(ind.unit) + "</span>" : "");
       html += '<tr data-indicator="' + esc(ind.code) + '"><td class="small">' + esc(ind.label) +
         (v === null && reasons[ind.code] ? '<div class="text-muted indicator-reason">' + esc(reasons[ind.code]) + "</div>" : "") +
         '</td><td class="text-end small text-nowrap">' + value + badge + '</td><td class="text-end small text-nowrap">' + target + "</td></tr>";
@@ -1094,7 +1118,7 @@
     var button = document.getElementById("check-button");
     var box = document.getElementById("check-summary");
     if (button) button.disabled = true;
-    var before = editable && unsentCount() ? flush() : Promise.resolve();
+    var before = editable && unsentCount() ? settle() : Promise.resolve();
     return before.then(function () {
       return request("POST", data.urls.check, {});
     }).then(function (res) {
@@ -1236,6 +1260,16 @@
       });
       if (unsentCount()) scheduleSave(0);
     }
+    // 上报 (review/_submit_box.html): send every unsent edit first, so what is submitted is what was typed.
+    root.addEventListener("submit", function (e) {
+      var form = e.target;
+      if (!editable || !form.classList.contains("submit-form") || !unsentCount()) return;
+      e.preventDefault();
+      settle().then(function () {
+        if (!unsentCount()) form.submit();
+        else window.alert("尚有" + unsentCount() + "项修改未能保存（" + stateNode.textContent + "），请处理后再上报。");
+      });
+    }, true);
     var checkButton = document.getElementById("check-button");
     if (checkButton) checkButton.addEventListener("click", runCheck);
     var expand = document.getElementById("members-expand");

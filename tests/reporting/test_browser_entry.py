@@ -31,6 +31,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+from accounts.actions import user_create  # noqa: E402
+from accounts.models import Role  # noqa: E402
+from reporting import actions  # noqa: E402
 from reporting.models import Submission  # noqa: E402
 from tests.cast import PASSWORD, build_cast  # noqa: E402
 
@@ -106,19 +109,27 @@ def leave_page(driver: webdriver.Chrome) -> None:
     wait(driver).until(lambda d: d.current_url == "about:blank")
 
 
+def log_in_and_open(driver: webdriver.Chrome, live_server, username: str, submission: Submission) -> str:
+    entry_url = f"{live_server.url}/submissions/{submission.pk}/"
+    driver.get(f"{live_server.url}/accounts/login/?next=/submissions/{submission.pk}/")
+    driver.find_element(By.ID, "id_username").send_keys(username)
+    driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(driver).until(ec.url_to_be(entry_url))
+    wait(driver).until(lambda d: d.find_element(By.ID, "entry").get_attribute("data-ready") == "1")
+    return entry_url
+
+
+def row(driver: webdriver.Chrome, key: str):
+    return driver.find_element(By.CSS_SELECTOR, f'.field-row[data-key="{key}"]')
+
+
 def test_it_keeps_values_typed_offline_and_saves_them_when_back_online(live_server, browser):
     cast = build_cast()
     user = cast.jinan_urban
     submission = cast.submission(user, "t3")
-    entry_url = f"{live_server.url}/submissions/{submission.pk}/"
-
     # Log in through the login page and land on the form.
-    browser.get(f"{live_server.url}/accounts/login/?next=/submissions/{submission.pk}/")
-    browser.find_element(By.ID, "id_username").send_keys(user.username)
-    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait(browser).until(ec.url_to_be(entry_url))
-    wait(browser).until(lambda d: d.find_element(By.ID, "entry").get_attribute("data-ready") == "1")
+    entry_url = log_in_and_open(browser, live_server, user.username, submission)
     assert "表3 城市医联体效果评价考核表" in browser.page_source
 
     # Online: type a few values, full-width digits and thousands separators included.
@@ -176,3 +187,60 @@ def test_it_keeps_values_typed_offline_and_saves_them_when_back_online(live_serv
     # Nothing is left behind in the browser once the server has everything.
     assert browser.execute_script(
         "return Object.keys(localStorage).filter(k => k.startsWith('fjzl.entry.')).length") == 0
+
+
+def test_it_shows_field_errors_conflicts_and_check_results_next_to_the_fields(live_server, browser):
+    cast = build_cast()
+    user = cast.jinan_urban
+    other = user_create(acting_user=None, username="3701001-b", unit=user.unit, role=Role.FILLER,
+                        password=PASSWORD, must_change_password=False, display_name="王二")
+    submission = cast.submission(user, "t3")
+    log_in_and_open(browser, live_server, user.username, submission)
+
+    # A bad value is explained under its field in Chinese; the good one next to it saves.
+    type_into(browser, "outpatient_visits", "abc")
+    type_into(browser, "discharged_patients", "88")
+    click(browser, field(browser, "hospital_name"))
+    message = wait(browser).until(lambda d: row(d, "outpatient_visits").find_element(By.CSS_SELECTOR, ".msg-error"))
+    assert "请填写数字" in message.text
+    wait(browser).until(lambda d: Submission.objects.get(pk=submission.pk).values.get("discharged_patients") == 88)
+    assert "填写有误" in browser.find_element(By.ID, "save-state").text
+
+    # Someone else saves a field meanwhile; typing over it shows both values and lets the filler choose.
+    actions.submission_save(acting_user=other, submission_id=submission.pk,
+                            changes=[{"field": "inpatient_admissions", "value": "500"}])
+    type_into(browser, "inpatient_admissions", "600")
+    click(browser, field(browser, "hospital_name"))
+    box = wait(browser).until(lambda d: row(d, "inpatient_admissions").find_element(By.CSS_SELECTOR, ".msg-conflict"))
+    assert "您的值：600" in box.text and "他人已保存的值：500" in box.text and "王二" in box.text
+    assert save_state(browser) == "conflict"
+    assert Submission.objects.get(pk=submission.pk).values["inpatient_admissions"] == 500
+    click(browser, box.find_element(By.CSS_SELECTOR, '[data-resolve="mine"]'))
+    wait(browser).until(lambda d: Submission.objects.get(pk=submission.pk).values["inpatient_admissions"] == 600)
+
+    # Fix the bad value so that it breaks a 审核 rule: the hard violation shows in red at the field.
+    type_into(browser, "outpatient_visits", "2000")
+    type_into(browser, "outpatient_emergency_visits", "1000")
+    click(browser, field(browser, "hospital_name"))
+    hard = wait(browser).until(lambda d: row(d, "outpatient_visits").find_element(By.CSS_SELECTOR, ".violation-hard"))
+    assert "审核" in hard.text and "须修改" in hard.text
+
+    # A 合理性审核 rule asks for an explanation, which is saved with the form.
+    type_into(browser, "occupied_bed_days", "500")
+    type_into(browser, "open_bed_days", "400")
+    click(browser, field(browser, "hospital_name"))
+    area = wait(browser).until(lambda d: row(d, "occupied_bed_days").find_element(
+        By.CSS_SELECTOR, ".violation-soft textarea.explanation"))
+    driver_text = "加床收治，实际占用床日数超过开放床日数"
+    click(browser, area)
+    area.send_keys(driver_text)
+    click(browser, field(browser, "hospital_name"))
+    wait(browser).until(lambda d: Submission.objects.get(pk=submission.pk).explanations.get("t3.c21") == driver_text)
+    wait(browser).until(lambda d: "已说明" in row(d, "occupied_bed_days").find_element(
+        By.CSS_SELECTOR, ".violation-soft").text)
+    wait_saved(browser)
+    assert "审核 1 项须修改" in browser.find_element(By.ID, "check-summary").text.replace("\n", " ")
+
+    # 审核 on demand gives the same answer.
+    click(browser, browser.find_element(By.ID, "check-button"))
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#check-summary .check-time"))
