@@ -1,7 +1,8 @@
 """Benchmark of the indicator engine against a hand-written floor, on 表3 with ten member entries.
 
-    .venv/bin/python benchmarks/bench_engine.py            # 5,000 evaluations each, 50,000 extrapolated
+    .venv/bin/python benchmarks/bench_engine.py            # 5 rounds of 5,000 evaluations each, 50,000 extrapolated
     .venv/bin/python benchmarks/bench_engine.py --full     # also measures 50,000 engine evaluations
+    .venv/bin/python benchmarks/bench_engine.py -n 1000    # quicker
 
 The workload is the real catalog (reporting/catalogs/fjzl2019/t3.json + t3m.json): the lead hospital's form
 with every derived check (types, ranges, 其中 parts), its 49 checks (incl. previous-period jumps and peer
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 import time
@@ -750,10 +750,12 @@ def compare(
     return mismatches
 
 
-def timed(fn: Any, n: int) -> float:
-    t0 = time.perf_counter()
+def timed(fn: Any, n: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process): CPU time is what the code costs even when other
+    processes share the machine; wall time is what a user waits."""
+    w0, c0 = time.perf_counter(), time.process_time()
     fn(n)
-    return time.perf_counter() - t0
+    return time.perf_counter() - w0, time.process_time() - c0
 
 
 def main() -> None:
@@ -823,28 +825,38 @@ def main() -> None:
     run_engine(200)
     run_floor(200)  # warm-up
     n = args.n
-    te = min(timed(run_engine, n) for _ in range(3))
-    tf = min(timed(run_floor, n) for _ in range(3))
-    eps_e, eps_f = n / te, n / tf
+    # engine and floor rounds alternate, so a busy neighbour on the machine slows both alike; best of 5
+    rounds = [(timed(run_engine, n), timed(run_floor, n)) for _ in range(5)]
+    te = min(r[0][1] for r in rounds)
+    tf = min(r[1][1] for r in rounds)
+    te_wall = min(r[0][0] for r in rounds)
+    tf_wall = min(r[1][0] for r in rounds)
     print()
-    print(f"engine: {eps_e:10,.0f} evaluations/s  ({te * 1e6 / n:7.1f} µs each, best of 3 × {n:,})")
-    print(f"floor : {eps_f:10,.0f} evaluations/s  ({tf * 1e6 / n:7.1f} µs each, best of 3 × {n:,})")
-    ratio = te / tf
-    print(f"ratio engine/floor: {ratio:.2f}×  (goal ≤ 3×: {'met' if ratio <= 3 else 'NOT met'})")
     print(
-        f"re-evaluating {TOTAL_STORED:,} stored submissions: measured {te:.2f} s for {n:,} -> "
-        f"extrapolated {te / n * TOTAL_STORED:.1f} s (floor {tf / n * TOTAL_STORED:.1f} s)"
+        f"engine: {n / te:8,.0f} evaluations/s  ({te * 1e6 / n:7.1f} µs CPU each; wall {te_wall * 1e6 / n:7.1f} µs)"
+    )
+    print(
+        f"floor : {n / tf:8,.0f} evaluations/s  ({tf * 1e6 / n:7.1f} µs CPU each; wall {tf_wall * 1e6 / n:7.1f} µs)"
+    )
+    ratio = te / tf
+    print(
+        f"ratio engine/floor: {ratio:.2f}×  (goal ≤ 3×: {'met' if ratio <= 3 else 'NOT met'}; best of 5 × {n:,} each)"
+    )
+    print(
+        f"re-evaluating {TOTAL_STORED:,} stored submissions: measured {te:.2f} s CPU for {n:,} -> "
+        f"extrapolated {te / n * TOTAL_STORED:.0f} s (floor {tf / n * TOTAL_STORED:.0f} s)"
     )
     if args.full:
-        tfull = timed(run_engine, TOTAL_STORED)
-        print(f"measured {TOTAL_STORED:,} engine evaluations: {tfull:.1f} s ({TOTAL_STORED / tfull:,.0f}/s)")
+        wall, cpu = timed(run_engine, TOTAL_STORED)
+        print(
+            f"measured {TOTAL_STORED:,} engine evaluations: {cpu:.0f} s CPU, {wall:.0f} s wall "
+            f"({TOTAL_STORED / cpu:,.0f}/s CPU)"
+        )
     if mismatches:
         print(
             "WARNING: floor and engine disagree — the catalog changed since the floor was written",
             file=sys.stderr,
         )
-    if not math.isfinite(ratio):  # pragma: no cover
-        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -47,3 +47,12 @@ def test_it_evaluates_every_fjzl2019_form_without_crashing(catalog, code):
     assert result.unfilled == []
     assert all(v is None for v in result.indicators.values())
     assert all(result.reasons[c] for c in result.indicators)
+
+
+@pytest.mark.parametrize(
+    "folder",
+    sorted(p.parent.name for p in FOLDER.parent.glob("*/manifest.json")),
+)
+def test_it_validates_every_catalog_folder(folder):
+    catalog = load_catalog_dir(FOLDER.parent / folder)
+    assert len(catalog) >= 1
