@@ -15,7 +15,7 @@ happen in one transaction through accounts.actions.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,8 +280,13 @@ def _provision_account(result: ProvisioningResult, unit: Unit, username: str, ro
 
 @transaction.atomic
 def provision(rows: list[UnitRow], *, acting_user: User | None = None, reset_passwords: bool = False,
-              create_accounts: bool = True) -> ProvisioningResult:
-    """Create the listed units (and their parents' nation if needed) and their accounts."""
+              create_accounts: bool = True, progress: Callable[[int, int], None] | None = None
+              ) -> ProvisioningResult:
+    """Create the listed units (and the nation if needed) and their accounts.
+
+    `progress(done, total)` is called after each account: hashing a password with Argon2 takes a noticeable
+    fraction of a second, so a nationwide run takes minutes.
+    """
     ordered = validate_rows(rows)
     result = ProvisioningResult()
     reserved = {r.code for r in ordered if r.code}
@@ -322,10 +327,12 @@ def provision(rows: list[UnitRow], *, acting_user: User | None = None, reset_pas
         touched.append(unit)
 
     if create_accounts:
-        for unit in touched:
-            for username, role in accounts_for(unit):
-                _provision_account(result, unit, username, role, acting_user=acting_user,
-                                   reset_passwords=reset_passwords)
+        planned = [(unit, username, role) for unit in touched for username, role in accounts_for(unit)]
+        for done, (unit, username, role) in enumerate(planned, start=1):
+            _provision_account(result, unit, username, role, acting_user=acting_user,
+                               reset_passwords=reset_passwords)
+            if progress is not None:
+                progress(done, len(planned))
     return result
 
 

@@ -55,3 +55,16 @@ def test_it_logs_in_and_serves_pages_while_redis_is_down(tree, client, settings)
     # The session was written and read back from the database, not the cache.
     assert Session.objects.count() == 1
     assert client.get("/").status_code == 200
+
+
+def test_it_issues_api_tokens_while_redis_is_down_with_the_production_cache(tree, client, settings):
+    """Production uses django-redis with IGNORE_EXCEPTIONS: login throttling degrades, logins still work."""
+    settings.CACHES = {"default": {
+        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }}
+    response = client.post("/api/auth/token/", {"username": "370100", "password": PASSWORD})
+    assert response.status_code == 200
+    assert response.json()["token"]
+    assert web_login(client, "370100", PASSWORD).status_code == 302
+    assert client.get("/").status_code == 200

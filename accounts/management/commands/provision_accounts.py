@@ -46,7 +46,7 @@ class Command(BaseCommand):
             # The sheet is written inside the transaction: if it cannot be written, nothing is created, so no
             # one-time password is ever lost.
             with transaction.atomic():
-                result = provision(rows, reset_passwords=reset_passwords)
+                result = provision(rows, reset_passwords=reset_passwords, progress=self._progress)
                 write_distribution_sheet(result.sheet, out_path)
         except ProvisioningError as e:
             raise CommandError("单位清单有误，未做任何修改：\n" + "\n".join(e.problems)) from e
@@ -56,4 +56,11 @@ class Command(BaseCommand):
             f"新建单位 {len(result.units_created)} 个（已存在 {len(result.units_existing)} 个）；"
             f"新建账号 {len(result.users_created)} 个，重置密码 {len(result.passwords_reset)} 个，"
             f"未改变 {len(result.users_unchanged)} 个。"))
-        self.stdout.write(f"账号分发表：{out_path}（含初始密码，请妥善保管，分发后删除）")
+        if any(row.password for row in result.sheet):
+            self.stdout.write(f"账号分发表：{out_path}（含初始密码，请妥善保管，分发后删除）")
+        else:
+            self.stdout.write(f"账号清单：{out_path}（没有新密码；需要重新分发密码时加 --reset-passwords）")
+
+    def _progress(self, done: int, total: int) -> None:
+        if done % 100 == 0 and done < total:
+            self.stdout.write(f"  已处理账号 {done}/{total} …")
