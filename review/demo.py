@@ -11,6 +11,9 @@ Idempotent: a submission that is no longer "not started" is left as it is, so a 
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import logging
 import random
 from dataclasses import dataclass
@@ -51,6 +54,9 @@ ORDER = [CLEAN_DRAFT, SUBMITTED, APPROVED, REJECTED, HARD_ERROR, SOFT_WARNING, R
 REJECT_REASON = "部分数据与上年差异较大，请核实后修改并重新上报。"
 COMMENT_TEXT = "该项数值请核实，并与上年数据比对。"
 GROWTH = 1.06
+# Generated values by (unit, form, definition, context): generation is deterministic, and repairing takes a
+# moment, so repeated fills (tests, re-seeding after a reset) reuse it.
+_generated: dict[str, tuple[dict, list | None]] = {}
 
 
 @dataclass
@@ -127,14 +133,21 @@ class _Filler:
             else:
                 members = [gen.draft(form.subform, level=UnitLevel.MEMBER, name=m.name, org_code=m.org_code,
                                      lead=False) for m in member_units]
-        values = gen.grow(prev_values, GROWTH) if prev_values else gen.draft()
         children = list(Submission.objects.filter(task=self.task, unit__parent=unit)
                         .exclude(status=Status.NOT_STARTED).values_list("values", flat=True))
         context = {"children": children, "previous": prev_values, "previous_members": prev_members}
+        self.context = context
+        key = hashlib.sha256(json.dumps([seed, form.content_hash, [m.code for m in member_units], context],
+                                        sort_keys=True, default=str).encode()).hexdigest()
+        hit = _generated.get(key)
+        if hit is not None:
+            values, members = copy.deepcopy(hit)
+            return values, members, member_units
+        values = gen.grow(prev_values, GROWTH) if prev_values else gen.draft()
         values, members, remaining = gen.repair(values, members, **context)
         if remaining:
             log.warning("demo values of %s %s keep %d violations", unit.code, submission.form_code, len(remaining))
-        self.context = context
+        _generated[key] = copy.deepcopy((values, members))
         return values, members, member_units
 
     def save(self, submission: Submission, values: dict, members: list[dict] | None, member_units: list[Unit],
