@@ -127,7 +127,9 @@ def layout(definition: dict, values: dict[str, Any], *, member: str = "",
             if heading is None:
                 heading = Heading(title=path[depth], level=depth, anchor=f"{anchor_prefix}{len(anchors) + 1}")
                 anchors[prefix] = heading
-            items.append(heading)
+                items.append(heading)
+            else:  # the catalog returns to an earlier section: repeat its title, not its anchor
+                items.append(Heading(title=heading.title, level=depth, anchor=""))
         previous = path
         code = spec["code"]
         value = values.get(code)
@@ -154,7 +156,7 @@ def navigation(items: list[Heading | Row]) -> list[Heading]:
     seen: set[str] = set()
     nav: list[Heading] = []
     for item in items:
-        if isinstance(item, Heading) and item.anchor not in seen:
+        if isinstance(item, Heading) and item.anchor and item.anchor not in seen:
             seen.add(item.anchor)
             nav.append(item)
     return nav

@@ -1142,6 +1142,29 @@
   // Wiring
   // ---------------------------------------------------------------------------------------------------
 
+  // Highlight in the navigator the section being read.
+  function followSections() {
+    var links = {};
+    root.querySelectorAll(".nav-tree a[data-anchor]").forEach(function (a) { links[a.dataset.anchor] = a; });
+    var headings = Array.prototype.filter.call(root.querySelectorAll("#entry-form .section-heading[id], #members"),
+      function (h) { return links[h.id]; });
+    if (!headings.length || !window.requestAnimationFrame) return;
+    var queued = false;
+    function update() {
+      queued = false;
+      var current = headings[0];
+      for (var i = 0; i < headings.length; i++) {
+        if (headings[i].getBoundingClientRect().top <= 120) current = headings[i];
+        else break;
+      }
+      Object.keys(links).forEach(function (k) { links[k].classList.toggle("active", k === current.id); });
+    }
+    window.addEventListener("scroll", function () {
+      if (!queued) { queued = true; requestAnimationFrame(update); }
+    }, { passive: true });
+    update();
+  }
+
   function bindCard(card) {
     var remove = card.querySelector(".member-remove");
     if (remove) {
@@ -1276,6 +1299,7 @@
     if (expand) expand.addEventListener("click", function () { memberCards().forEach(function (c) { c.open = true; }); });
     var collapse = document.getElementById("members-collapse");
     if (collapse) collapse.addEventListener("click", function () { memberCards().forEach(function (c) { c.open = false; }); });
+    followSections();
     root.dataset.ready = "1";
   }
 
