@@ -34,12 +34,26 @@ def _queue_reevaluation(task_id: int) -> None:
     reevaluate_task.delay(task_id)
 
 
-def task_reevaluate(*, acting_user: User | None, task_id: int) -> int:
-    """Re-evaluate every started submission of a task and store the results."""
+def reevaluation_chunks(*, task_id: int, size: int) -> list[tuple[int, int]]:
+    """Id ranges of about `size` started submissions each, covering the whole task."""
+    from reporting.models import Status
+
+    ids = list(Submission.objects.filter(task_id=task_id).exclude(status=Status.NOT_STARTED)
+               .order_by("pk").values_list("pk", flat=True))
+    return [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+
+
+def task_reevaluate(*, acting_user: User | None, task_id: int, first_id: int | None = None,
+                    last_id: int | None = None) -> int:
+    """Re-evaluate the started submissions of a task (optionally an id range of them) and store the results."""
     from indicators.services import reevaluate_submissions
     from reporting.models import Status
 
-    count = reevaluate_submissions(Submission.objects.filter(task_id=task_id).exclude(status=Status.NOT_STARTED))
+    qs = Submission.objects.filter(task_id=task_id).exclude(status=Status.NOT_STARTED)
+    if first_id is not None:
+        qs = qs.filter(pk__gte=first_id, pk__lte=last_id)
+    count = reevaluate_submissions(qs)
     with transaction.atomic():
-        audit(actor=acting_user, action="task_reevaluate", count=count, task_id=task_id)
+        audit(actor=acting_user, action="task_reevaluate", count=count, task_id=task_id, first_id=first_id,
+              last_id=last_id)
     return count

@@ -119,8 +119,8 @@ def reevaluate_submissions(submissions: QuerySet[Submission], *, chunk_size: int
     for submission in qs.iterator(chunk_size=chunk_size):
         key = (submission.task_id, submission.form_code)
         if key not in peers_by_key:
-            peers_by_key[key] = list(Submission.objects.filter(task_id=key[0], form_code=key[1])
-                                     .exclude(status=Status.NOT_STARTED).values_list("values", flat=True))
+            # The process-wide peer cache lets consecutive chunks on one worker read the peers once.
+            peers_by_key[key] = _peers(*key)
         batch.append(submission)
         if len(batch) >= chunk_size:
             count += _evaluate_batch(batch, peers_by_key)

@@ -196,3 +196,19 @@ def test_it_uses_a_peer_median_so_one_wild_value_does_not_hide_another():
     assert check.code in {v.check for v in result.violations}
     normal = evaluate(t3, {field: 1005}, peers=peers)
     assert check.code not in {v.check for v in normal.violations}
+
+
+@pytest.mark.django_db
+def test_it_splits_a_reevaluation_into_ranges_that_cover_every_started_submission(cast):
+    from indicators.actions import reevaluation_chunks
+
+    started = []
+    for user in (cast.jinan_urban, cast.jinan_urban2, cast.qingdao_urban, cast.zy_urban, cast.jinan_county):
+        form = "t4" if user == cast.jinan_county else "t3"
+        sub = cast.submission(user, form)
+        _save(user, sub, total_surgeries=10)
+        started.append(sub.pk)
+    chunks = reevaluation_chunks(task_id=cast.task.pk, size=2)
+    assert len(chunks) == 3
+    covered = [pk for pk in sorted(started) if any(lo <= pk <= hi for lo, hi in chunks)]
+    assert covered == sorted(started)
