@@ -203,6 +203,10 @@ def progress_board(user: User, task: Task, *, unit_code: str | None = None, form
         if at and (row.at is None or at > row.at):
             row.at, row.by = at, by
     shown = [r for r in rows.values() if not status or r.counts.get(status)]
+    if not form and shown:
+        # only the forms somebody on the board fills (a city's board has no 表1 column)
+        used = {code for r in shown for code in r.cells}
+        forms = [f for f in forms if f[0] in used] or forms
     counts: dict[str, int] = {}
     for r in shown:
         for st, n in r.counts.items():

@@ -20,6 +20,7 @@ from reporting.selectors import current_task, submission_for
 
 from . import actions, selectors
 from .models import FieldComment, Notification
+from .templatetags.review_tags import label_comments
 from .workflow import TRANSITIONS, TransitionError, allowed_actions
 
 ACTION_DONE = {"approve": "已审核通过。", "reject": "已驳回，填报单位将收到通知。", "recheck": "已复核通过。",
@@ -100,7 +101,8 @@ def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
     result = submission.result or {}
     previous = selectors.previous_submission(submission)
     comments: dict[tuple[str, str], list[FieldComment]] = {}
-    all_comments = list(submission.field_comments.select_related("author", "author__unit", "answered_by"))
+    all_comments = label_comments(submission, list(submission.field_comments.select_related(
+        "author", "author__unit", "answered_by")))
     for c in all_comments:
         comments.setdefault((c.member_key, c.field_code), []).append(c)
     flagged_lead: set[str] = set()

@@ -36,6 +36,26 @@ def _latest_reason(submission: Submission) -> Transition | None:
             .select_related("actor", "actor__unit").order_by("-at", "-id").first())
 
 
+def _latest(submission: Submission) -> Transition | None:
+    return (Transition.objects.filter(submission=submission).exclude(action="start")
+            .select_related("actor", "actor__unit").order_by("-at", "-id").first())
+
+
+def label_comments(submission: Submission, comments: list[FieldComment]) -> list[FieldComment]:
+    """Give each comment a `label`: the field's label (with the member entry's name for member fields)."""
+    lead = {f["code"]: f.get("label", f["code"]) for f in submission.form_version.definition.get("fields", [])}
+    member = {}
+    if any(c.member_key for c in comments):
+        member = {f["code"]: f.get("label", f["code"]) for f in (member_definition(submission) or {}).get("fields", [])}
+    names = dict(member_names(submission)) if member else {}
+    for c in comments:
+        if c.member_key:
+            c.label = f"{names.get(c.member_key) or '成员单位'} · {member.get(c.field_code, c.field_code)}"
+        else:
+            c.label = lead.get(c.field_code, c.field_code)
+    return comments
+
+
 @register.simple_tag(takes_context=True)
 def submit_state(context: template.Context, submission: Submission) -> dict:
     """Everything templates/review/_submit_box.html shows."""
@@ -50,8 +70,8 @@ def submit_state(context: template.Context, submission: Submission) -> dict:
     soft_explained = [v for v in result.get("violations", []) or []
                       if v.get("severity") == "soft" and v.get("explained")]
     latest = _latest_reason(submission)
-    comments = list(FieldComment.objects.filter(submission=submission, resolved=False)
-                    .select_related("author", "author__unit"))
+    comments = label_comments(submission, list(FieldComment.objects.filter(submission=submission, resolved=False)
+                                                .select_related("author", "author__unit")))
     can_submit = is_filler and submission.status in TRANSITIONS["submit"].sources and window_open
     return {
         "submission": submission,
@@ -94,7 +114,7 @@ def review_state(context: template.Context, submission: Submission) -> dict:
         "review_url": reverse("review:submission", args=[submission.pk]),
         "audit_url": reverse("review:audit", args=[submission.pk]),
         "next": request.get_full_path() if request else "",
-        "latest": _latest_reason(submission),
+        "latest": _latest(submission),
         "default_deadline": timezone.localtime(timezone.now() + timezone.timedelta(days=7)).strftime(
             "%Y-%m-%dT18:00"),
         "fields": [(f["code"], f.get("label", f["code"])) for f in submission.form_version.definition.get("fields", [])],

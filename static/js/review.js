@@ -17,6 +17,7 @@
   });
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    if (event.defaultPrevented) { return; }  /* another script holds the submit (e.g. unsent autosave) */
     if (!form.matches || !form.matches(".review-box form, .review-submit-box form, form.review-once")) { return; }
     if (form.dataset.sent === "1") { event.preventDefault(); return; }
     form.dataset.sent = "1";
