@@ -69,10 +69,10 @@ def _number(text: str, field_type: str) -> Normalized:
         if number != number.to_integral_value():
             return Normalized(None, "该项为计数，应填写整数。")
         return Normalized(int(number))
+    # Ranges (0–100 for most percentages, but 床位使用率 may exceed 100 with 加床) are the engine's checks,
+    # declared per field in the catalog; the normaliser only decides what number was typed.
     if number < 0:
         return Normalized(None, "该项不能为负数。")
-    if field_type == "percent" and number > 100:
-        return Normalized(None, "百分比应在0～100之间。")
     if number == number.to_integral_value() and "." not in text:
         return Normalized(int(number))
     return Normalized(float(number))

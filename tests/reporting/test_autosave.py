@@ -99,7 +99,6 @@ def test_it_stores_numbers_typed_the_way_clerks_type_them(cast, t3, as_user, cod
     ("outpatient_visits", "-3", "不能为负数"),
     ("outpatient_visits", "1.5", "整数"),
     ("outpatient_visits", "12%", "不是百分比"),
-    ("bed_occupancy_rate", "120%", "0～100"),
     ("is_typical", "也许", "是"),
     ("hospital_level", "四级", "请从下列选项中选择"),
 ])
@@ -118,6 +117,18 @@ def test_it_reports_a_bad_value_in_chinese_on_its_field_while_the_rest_saves(cas
     t3.refresh_from_db()
     assert code not in t3.values
     assert t3.values["discharged_patients"] == 88
+
+
+def test_it_takes_a_percentage_above_100_where_the_catalog_allows_it_and_flags_it_elsewhere(cast, t3, as_user):
+    body = as_user(cast.jinan_urban).save(t3, {"bed_occupancy_rate": "１０５％",  # 加床: legal above 100%
+                                               "day_surgery_elective_ratio": "120%"}).json()
+    assert body["errors"] == {}
+    t3.refresh_from_db()
+    assert t3.values["bed_occupancy_rate"] == 105 and t3.values["day_surgery_elective_ratio"] == 120
+    hard = {v["check"]: v for v in t3.result["violations"] if v["severity"] == "hard"}
+    assert "t3.pct.day_surgery_elective_ratio" in hard
+    assert "0～100" in hard["t3.pct.day_surgery_elective_ratio"]["message"]
+    assert not any("bed_occupancy_rate" in v["fields"] and v["severity"] == "hard" for v in hard.values())
 
 
 def test_it_adds_a_member_once_even_when_the_request_is_retried(cast, t3, as_user):
