@@ -6,7 +6,11 @@
   var summaries = JSON.parse(node.textContent);
 
   var withTarget = summaries.filter(function (s) { return s.target && s.attainment_rate !== null; });
-  var attainment = echarts.init(document.getElementById("chart-attainment"));
+  var attainmentNode = document.getElementById("chart-attainment");
+  // One bar per indicator with a target: the chart grows with them instead of leaving a tall empty box.
+  attainmentNode.style.height = Math.max(160, 60 + 34 * withTarget.length) + "px";
+  document.getElementById("attainment-empty").hidden = withTarget.length > 0;
+  var attainment = echarts.init(attainmentNode);
   attainment.setOption({
     grid: { left: 8, right: 40, top: 10, bottom: 10, containLabel: true },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
@@ -28,8 +32,10 @@
       grid: { left: 8, right: 20, top: 30, bottom: 10, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: s.groups.map(function (g) { return g.name; }), axisLabel: { interval: 0, rotate: 30 } },
-      yAxis: { type: "value", name: s.unit || "" },
-      series: [{ type: "bar", name: s.label, data: s.groups.map(function (g) { return g.median; }), markLine: markLine,
+      // Keep the target line in view even when every group is far below it.
+      yAxis: { type: "value", name: s.unit || "",
+        max: s.target ? function (v) { return Math.max(v.max, s.target.value) * 1.05; } : null },
+      series: [{ type: "bar", name: s.label, data: s.groups.map(function (g) { return g.median === null ? null : Math.round(g.median * 100) / 100; }), markLine: markLine,
         itemStyle: { color: "#20c997" } }]
     }, true);
   }
