@@ -54,6 +54,9 @@ def _export(request: HttpRequest, kind: str, task: Task, params: dict, fallback:
     from exports.actions import export_request
     from exports.models import ExportJob
 
+    from .exporting import register_kinds
+
+    register_kinds()  # idempotent; also found by exports.registry.autodiscover() through review/export_kinds.py
     job = export_request(acting_user=request.user, task=task, kind=kind, params=params, inline=True)
     if job.state != ExportJob.State.DONE:
         messages.error(request, job.error or "导出失败，请稍后再试。")
