@@ -356,8 +356,8 @@ def field_comment_add(*, acting_user: User, submission_id: int, field_code: str,
 def field_comment_answer(*, acting_user: User, comment_id: int, text: str) -> FieldComment:
     """The unit's filler answers a reviewer's field comment; the comment's author is notified."""
     with transaction.atomic():
-        comment = (FieldComment.objects.select_for_update().select_related("submission__unit", "author")
-                   .get(pk=comment_id))
+        comment = (FieldComment.objects.select_for_update(of=("self",))
+                   .select_related("submission__unit", "author").get(pk=comment_id))
         submission = comment.submission
         if acting_user.role != Role.FILLER or acting_user.unit_id != submission.unit_id:
             raise ReviewError("只有本单位的填报用户可以回复批注。", code="permission")

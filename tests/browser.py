@@ -1,8 +1,12 @@
 """Shared Selenium setup for browser tests: Debian's Chromium and chromedriver, headless, never downloaded.
 
-Use in a test module::
+Make the fixture available in the test folder's conftest.py::
 
-    from tests.browser import browser, login  # noqa: F401  (browser is a fixture)
+    from tests.browser import browser  # noqa: F401
+
+and in a test module::
+
+    from tests.browser import login
 
     pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

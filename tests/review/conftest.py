@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from reporting.models import Submission
 from review import demo
+from tests.browser import browser  # noqa: F401  (the shared Selenium fixture)
 from tests.cast import Cast
 
 

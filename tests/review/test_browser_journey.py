@@ -11,7 +11,7 @@ import pytest
 from reporting.models import Status, Submission
 from review import demo
 from review.models import FieldComment
-from tests.browser import browser, click, login, wait  # noqa: F401  (browser is a fixture)
+from tests.browser import click, login, wait
 from tests.cast import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
