@@ -117,7 +117,10 @@ def actor_kinds(user: User, submission: Submission) -> set[str]:
 def allowed_actions(user: User, submission: Submission) -> list[str]:
     """The actions `user` may take on the submission now (by status and role; the deadline is checked on use)."""
     kinds = actor_kinds(user, submission)
-    return [name for name, rule in TRANSITIONS.items() if submission.status in rule.sources and rule.actor in kinds]
+    out = [name for name, rule in TRANSITIONS.items() if submission.status in rule.sources and rule.actor in kinds]
+    if submission.status == Status.RECHECKED and Actor.RECHECKER not in kinds and "withdraw" in out:
+        out.remove("withdraw")
+    return out
 
 
 def check_transition(submission: Submission, action: str, acting_user: User, reason: str = "") -> Rule:
@@ -127,7 +130,10 @@ def check_transition(submission: Submission, action: str, acting_user: User, rea
         raise TransitionError(f"未知操作：{action}", code="unknown")
     if submission.status not in rule.sources:
         raise TransitionError(f"当前状态为“{submission.get_status_display()}”，不能{rule.label}。")
-    if rule.actor not in actor_kinds(acting_user, submission):
+    kinds = actor_kinds(acting_user, submission)
+    if rule.actor not in kinds or (action == "withdraw" and submission.status == Status.RECHECKED
+                                   and Actor.RECHECKER not in kinds):
+        # a re-checked result is withdrawn only by the level that re-checked, not by the approver below it
         raise TransitionError(f"您无权对该单位的报表执行“{rule.label}”。", code="permission")
     if rule.needs_reason and not (reason or "").strip():
         raise TransitionError(f"{rule.label}须填写原因。", code="reason")

@@ -77,3 +77,19 @@ def test_it_refuses_a_recheck_from_the_approving_city(cast, fill):
     with pytest.raises(actions.TransitionError) as e:
         actions.submission_recheck(acting_user=cast.jinan_reviewer, submission_id=submission.pk, passed=True)
     assert "无权" in e.value.message
+
+
+def test_it_leaves_withdrawing_a_recheck_to_the_level_that_rechecked(cast, fill):
+    submission = fill(cast.jinan_urban, "t3", state="rechecked")
+    with pytest.raises(actions.TransitionError):
+        actions.submission_withdraw(acting_user=cast.jinan_reviewer, submission_id=submission.pk, reason="撤销")
+    actions.submission_withdraw(acting_user=cast.sd_reviewer, submission_id=submission.pk, reason="撤销")
+    submission.refresh_from_db()
+    assert submission.status == Status.SUBMITTED
+
+
+def test_it_lets_the_approver_withdraw_its_own_approval(cast, fill):
+    submission = fill(cast.jinan_urban, "t3", state="approved")
+    actions.submission_withdraw(acting_user=cast.jinan_reviewer, submission_id=submission.pk, reason="误点审核通过")
+    submission.refresh_from_db()
+    assert submission.status == Status.SUBMITTED and submission.approved_at is None
