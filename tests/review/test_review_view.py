@@ -117,3 +117,20 @@ def test_it_shows_no_reviewer_buttons_to_someone_who_may_not_act(cast, fill, cli
     client.force_login(cast.analyst)
     page = client.get(reverse("review:submission", args=[submission.pk])).content.decode()
     assert 'id="approve-button"' not in page and "不能对该报表执行审核操作" in page
+
+
+def test_the_data_entry_page_carries_the_submit_box_and_the_reviewers_actions(cast, fill, client):
+    from django.urls import NoReverseMatch
+
+    submission = fill(cast.jinan_urban, "t3")
+    try:
+        url = reverse("submission_entry", args=[submission.pk])
+    except NoReverseMatch:
+        pytest.skip("the data-entry page is not there")
+    client.force_login(cast.jinan_urban)
+    page = client.get(url).content.decode()
+    assert 'id="submit-box"' in page and 'id="submit-button"' in page
+    actions.submission_submit(acting_user=cast.jinan_urban, submission_id=submission.pk)
+    client.force_login(cast.jinan_reviewer)
+    page = client.get(url).content.decode()
+    assert 'id="review-box"' in page and 'id="approve-button"' in page and 'id="submit-button"' not in page
