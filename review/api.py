@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -99,7 +100,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_serializer_class(self) -> type:
         return SubmissionListSerializer if self.action == "list" else SubmissionDetailSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Submission]:
         qs = submissions_for(self.request.user)
         if self.action == "list":
             qs = qs.defer("form_version__definition", "values", "explanations", "result")
