@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from tests.browser import browser  # noqa: F401  (the shared headless-Chromium fixture)
 from tests.cast import Cast, build_cast
 
 # Hashing with Argon2 dominates a test that creates thirty users; tests that check Argon2 set it back.
@@ -30,3 +31,11 @@ def cast(db) -> Cast:
 
 
 
+
+
+@pytest.fixture(autouse=True)
+def _fresh_peer_cache() -> None:
+    """indicators.services caches peer values per (task, form) for minutes; tests must not share them."""
+    from indicators import services
+
+    services._peer_cache.clear()

@@ -6,97 +6,56 @@ asked to download anything.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from selenium.common.exceptions import NoAlertPresentException, UnexpectedAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from accounts.actions import user_create
+from accounts.models import Role
+from reporting import actions
+from reporting.models import Submission
+from tests.browser import MISSING, click, wait
+from tests.cast import PASSWORD, build_cast
 
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    pytest.skip(f"browser test needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)",
+if MISSING:
+    pytest.skip(f"browser test needs {' and '.join(MISSING)} (apt-get install chromium chromium-driver)",
                 allow_module_level=True)
-
-os.environ.setdefault("SE_OFFLINE", "true")
-
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoAlertPresentException, UnexpectedAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-
-from accounts.actions import user_create  # noqa: E402
-from accounts.models import Role  # noqa: E402
-from reporting import actions  # noqa: E402
-from reporting.models import Submission  # noqa: E402
-from tests.cast import PASSWORD, build_cast  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOT = "/tmp/entry.png"
 
 
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    profile = tempfile.mkdtemp(prefix="fjzl-chromium-")
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1440,1000",
-                "--lang=zh-CN"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def wait(driver: webdriver.Chrome, timeout: float = 15) -> WebDriverWait:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1)
-
-
-def set_offline(driver: webdriver.Chrome, offline: bool) -> None:
+def set_offline(driver: object, offline: bool) -> None:
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
         "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
     })
 
 
-def field(driver: webdriver.Chrome, key: str):
+def field(driver: object, key: str):
     return driver.find_element(By.CSS_SELECTOR, f'.field-input[data-key="{key}"]')
 
 
-def type_into(driver: webdriver.Chrome, key: str, text: str) -> None:
+def type_into(driver: object, key: str, text: str) -> None:
     el = field(driver, key)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", el)
     el.clear()
     el.send_keys(text)
 
 
-def click(driver: webdriver.Chrome, el) -> None:
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", el)
-    el.click()
-
-
-def save_state(driver: webdriver.Chrome) -> str:
+def save_state(driver: object) -> str:
     return driver.find_element(By.ID, "save-state").get_attribute("data-state") or ""
 
 
-def wait_saved(driver: webdriver.Chrome) -> None:
+def wait_saved(driver: object) -> None:
     wait(driver, 20).until(lambda d: save_state(d) == "saved"
                            and d.execute_script("return window.fjzlEntry.unsent()") == 0)
 
 
-def leave_page(driver: webdriver.Chrome) -> None:
+def leave_page(driver: object) -> None:
     """Navigate away; the page asks before leaving with unsent edits, and we confirm (as a user would)."""
     try:
         driver.get("about:blank")
@@ -109,7 +68,7 @@ def leave_page(driver: webdriver.Chrome) -> None:
     wait(driver).until(lambda d: d.current_url == "about:blank")
 
 
-def log_in_and_open(driver: webdriver.Chrome, live_server, username: str, submission: Submission) -> str:
+def log_in_and_open(driver: object, live_server, username: str, submission: Submission) -> str:
     entry_url = f"{live_server.url}/submissions/{submission.pk}/"
     driver.get(f"{live_server.url}/accounts/login/?next=/submissions/{submission.pk}/")
     driver.find_element(By.ID, "id_username").send_keys(username)
@@ -120,7 +79,7 @@ def log_in_and_open(driver: webdriver.Chrome, live_server, username: str, submis
     return entry_url
 
 
-def row(driver: webdriver.Chrome, key: str):
+def row(driver: object, key: str):
     return driver.find_element(By.CSS_SELECTOR, f'.field-row[data-key="{key}"]')
 
 

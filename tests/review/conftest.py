@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from reporting.models import Submission
 from review import demo
-from tests.browser import browser  # noqa: F401  (the shared Selenium fixture)
 from tests.cast import Cast
 
 
@@ -36,11 +35,3 @@ def api() -> Callable[[User], APIClient]:
         return client
 
     return _client
-
-
-@pytest.fixture(autouse=True)
-def _fresh_peer_cache() -> None:
-    """indicators.services caches peer values per (task, form) for minutes; tests must not share them."""
-    from indicators import services
-
-    services._peer_cache.clear()
