@@ -10,7 +10,7 @@ Another app plugs its own export into the same background path (ExportJob, progr
 
     register("progress", progress_board, label="进度明细")
 
-and then ``exports.actions.export_request(acting_user=user, task=task, kind="progress", params={...})``.
+in ``<app>/export_kinds.py`` (imported on first use, like admin.py) or any module loaded at startup, and then ``exports.actions.export_request(acting_user=user, task=task, kind="progress", params={...})``.
 
 A builder gets the requesting user (None only for the command line, which is trusted) and must scope its rows
 itself. It yields either plain ``(sheet_name, header_rows, row_iter)`` tuples or :class:`Sheet` objects
@@ -65,9 +65,25 @@ def register(kind: str, builder: Builder, *, label: str | None = None, count: Co
     _KINDS[kind] = Kind(code=kind, builder=builder, label=label or kind, count=count)
 
 
-def get(kind: str) -> Kind:
-    from . import builders  # noqa: F401  (registers the built-in kinds)
+_discovered = False
 
+
+def autodiscover() -> None:
+    """Register the built-in kinds and import `<app>/export_kinds.py` of every installed app, where other apps
+    call register() (as Django's admin discovers admin.py)."""
+    global _discovered
+    if _discovered:
+        return
+    from django.utils.module_loading import autodiscover_modules
+
+    from . import builders  # noqa: F401  (registers "task" and "audit")
+
+    autodiscover_modules("export_kinds")
+    _discovered = True
+
+
+def get(kind: str) -> Kind:
+    autodiscover()
     try:
         return _KINDS[kind]
     except KeyError:
@@ -75,8 +91,7 @@ def get(kind: str) -> Kind:
 
 
 def kinds() -> dict[str, Kind]:
-    from . import builders  # noqa: F401
-
+    autodiscover()
     return dict(_KINDS)
 
 

@@ -331,6 +331,24 @@ def _rows(ws: Any, min_row: int = 1) -> Any:
     return ws.iter_rows(min_row=min_row, max_row=min_row + MAX_ROWS, values_only=True)
 
 
+def _percent_cells(ws: Any, min_row: int) -> set[tuple[int, int]]:
+    """Cells shown with a % number format: Excel stores a typed "75%" as 0.75 there."""
+    found = set()
+    for r, row in enumerate(ws.iter_rows(min_row=min_row, max_row=min_row + MAX_ROWS), start=min_row - 1):
+        for c, cell in enumerate(row):
+            fmt = getattr(cell, "number_format", None)
+            if fmt and "%" in fmt and isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                found.add((r, c))
+    return found
+
+
+def _as_shown(value: Any, spec: dict, shown_as_percent: bool) -> Any:
+    """A percent field typed as "75%" in Excel arrives as 0.75: take the 75 the clerk saw."""
+    if shown_as_percent and spec.get("type") == "percent":
+        return round(value * 100, 10)
+    return value
+
+
 def read_marker(values_wb: Any) -> dict:
     if META_SHEET not in values_wb.sheetnames:
         raise TemplateRefused(MSG_NO_MARKER)
@@ -402,6 +420,7 @@ def _formula_cells(ws: Any, min_row: int) -> set[tuple[int, int]]:
 def _parse_lead(ws: Any, ws_formulas: Any, definition: dict, originals: dict, parsed: ParsedTemplate) -> None:
     specs = {f["code"]: f for f in definition.get("fields", [])}
     formulas = _formula_cells(ws_formulas, LEAD_FIRST_ROW + 1)
+    percents = _percent_cells(ws_formulas, LEAD_FIRST_ROW + 1)
     seen: set[str] = set()
     for r, row in enumerate(_rows(ws, LEAD_FIRST_ROW + 1), start=LEAD_FIRST_ROW):
         code = row[0] if row else None
@@ -425,7 +444,7 @@ def _parse_lead(ws: Any, ws_formulas: Any, definition: dict, originals: dict, pa
             parsed.issues.append(CellIssue(LEAD_SHEET, _cell(r, 4), label,
                                            "该单元格是未计算的公式，请改为直接填写数值。"))
             continue
-        raw = _raw(value, spec)
+        raw = _raw(_as_shown(value, spec, (r, 4) in percents), spec)
         original = originals.get(code)
         if _unchanged(spec, raw, original):
             continue
@@ -451,6 +470,7 @@ def _parse_members(ws: Any, ws_formulas: Any, sheet: str, sub_def: dict, origina
     next(rows, None)
     next(rows, None)
     formulas = _formula_cells(ws_formulas, MEMBER_FIRST_ROW + 1)
+    percents = _percent_cells(ws_formulas, MEMBER_FIRST_ROW + 1)
     existing = set(submission.members.values_list("key", flat=True))
     seen: set[str] = set()
     for r, row in enumerate(rows, start=MEMBER_FIRST_ROW):
@@ -488,7 +508,7 @@ def _parse_members(ws: Any, ws_formulas: Any, sheet: str, sub_def: dict, origina
             if value is None and (r, c) in formulas:
                 parsed.issues.append(CellIssue(sheet, _cell(r, c), label, "该单元格是未计算的公式，请改为直接填写数值。"))
                 continue
-            raw = _raw(value, spec)
+            raw = _raw(_as_shown(value, spec, (r, c) in percents), spec)
             original = member_originals.get(spec["code"])
             if _unchanged(spec, raw, original):
                 continue

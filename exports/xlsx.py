@@ -115,7 +115,9 @@ class StreamingWorkbook:
         last = len(header_rows) - 1
         for r, row in enumerate(header_rows):
             fmt = self.header_format if r == last else self.section_format
-            if r == last:
+            if r != last:
+                ws.set_row(r, 30)  # section paths are long: two lines, merged over their columns
+            else:
                 longest = max((display_width(str(t)) for t in row if t), default=10)
                 # Long labels wrap over up to four lines instead of making a column very wide.
                 lines = min(4, max(1, int(longest // 24) + 1))

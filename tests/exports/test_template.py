@@ -118,6 +118,19 @@ def test_it_stores_the_values_typed_in_the_template_like_typed_input(cast, clien
     assert MemberEntry.objects.filter(submission=sub).count() == 1
 
 
+def test_it_takes_a_percent_typed_with_a_percent_sign_in_excel_as_the_number_shown(cast, client):
+    sub = cast.submission(cast.jinan_urban, "t3")
+    wb = openpyxl.load_workbook(io.BytesIO(download(client, cast.jinan_urban, sub)))
+    ws = wb["填报表"]
+    [row] = [r[0].row for r in ws.iter_rows(min_row=4) if r[0].value == "bed_occupancy_rate"]
+    ws.cell(row=row, column=5, value=0.855).number_format = "0.0%"  # what Excel stores for a typed "85.5%"
+    out = io.BytesIO()
+    wb.save(out)
+    assert upload(client, cast.jinan_urban, sub, out.getvalue()).json()["ok"]
+    sub.refresh_from_db()
+    assert sub.values["bed_occupancy_rate"] == 85.5
+
+
 def test_it_reports_every_bad_cell_with_sheet_cell_and_label_and_saves_nothing(cast, client):
     sub = cast.submission(cast.jinan_urban, "t3")
     entry = actions.member_add(acting_user=cast.jinan_urban, submission_id=sub.pk)
