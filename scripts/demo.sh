@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh run
-.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py migrate --noinput -v 0
 .venv/bin/python manage.py seed_demo
 echo "平台地址: http://127.0.0.1:8000/   (Ctrl+C 停止)"
 exec .venv/bin/python manage.py runserver 127.0.0.1:8000
