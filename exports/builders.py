@@ -309,6 +309,6 @@ def count_audit_rows(user: User | None, task: Task, params: dict) -> int:
     return ValueChange.objects.filter(submission__in=subs.values("pk")).count()
 
 
-register("task", task_export, label="任务数据", count=count_task_rows)
-register("audit", audit_export, label="修改记录", count=count_audit_rows)
+register("task", task_export, label="任务数据", count=count_task_rows, menu=True)
+register("audit", audit_export, label="修改记录", count=count_audit_rows, menu=True)
 

@@ -55,14 +55,17 @@ class Kind:
     builder: Builder
     label: str
     count: Counter | None = None
+    menu: bool = False  # offered on the export page (needs no params)
 
 
 _KINDS: dict[str, Kind] = {}
 
 
-def register(kind: str, builder: Builder, *, label: str | None = None, count: Counter | None = None) -> None:
-    """Register (or replace) the builder of an export kind. `count(user, task, params)` → rows, optional."""
-    _KINDS[kind] = Kind(code=kind, builder=builder, label=label or kind, count=count)
+def register(kind: str, builder: Builder, *, label: str | None = None, count: Counter | None = None,
+             menu: bool = False) -> None:
+    """Register (or replace) the builder of an export kind. `count(user, task, params)` → rows (optional, for
+    the progress bar); `menu=True` offers the kind on the export page, which starts it without params."""
+    _KINDS[kind] = Kind(code=kind, builder=builder, label=label or kind, count=count, menu=menu)
 
 
 _discovered = False

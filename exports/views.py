@@ -59,7 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
         estimate = kinds["task"].count(request.user, task, {})
     return render(request, "exports/index.html", {
         "task": task, "jobs": [job_json(j) for j in jobs], "estimate": estimate,
-        "kinds": [(k.code, k.label) for k in kinds.values()],
+        "kinds": [(k.code, k.label) for k in kinds.values() if k.menu],
     })
 
 

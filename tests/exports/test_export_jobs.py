@@ -68,7 +68,10 @@ def test_it_lists_my_exports_and_starts_a_small_one_right_away(cast, client, dja
     c = login(client, cast.jinan_reviewer)
     page = c.get(reverse("exports:index"))
     assert page.status_code == 200
-    assert "数据导出" in page.content.decode() and "还没有导出记录" in page.content.decode()
+    html = page.content.decode()
+    assert "数据导出" in html and "还没有导出记录" in html
+    assert 'value="task"' in html and 'value="audit"' in html
+    assert "submission_audit" not in html  # kinds that need params are started from their own pages
     with django_capture_on_commit_callbacks(execute=True):
         response = c.post(reverse("exports:start"), {"kind": "task"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 201
