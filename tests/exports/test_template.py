@@ -257,6 +257,13 @@ def test_it_offers_download_and_upload_on_the_data_entry_page(cast):
     html = render_to_string("exports/_template_box.html", {"submission": sub}, request=request)
     assert reverse("exports:template", args=[sub.pk]) in html
     assert reverse("exports:template_upload", args=[sub.pk]) in html and 'enctype="multipart/form-data"' in html
+    # the entry page's own verdict wins (window closed, read-only view …)
+    html = render_to_string("exports/_template_box.html", {"submission": sub, "editable": False}, request=request)
+    assert "下载填报模板" in html and "上传填报模板" not in html
+    request.user = cast.jinan_reviewer
+    html = render_to_string("exports/_template_box.html", {"submission": sub}, request=request)
+    assert "下载填报模板" in html and "上传填报模板" not in html
+    request.user = cast.jinan_urban
     Submission.objects.filter(pk=sub.pk).update(status=Status.SUBMITTED)
     sub.refresh_from_db()
     html = render_to_string("exports/_template_box.html", {"submission": sub}, request=request)
