@@ -156,3 +156,12 @@ def test_it_renders_the_page_with_the_same_number_of_queries_for_many_members(ca
     assert response.content.decode().count('class="card member-card') == 13  # 12 cards + the template
     with django_assert_max_num_queries(20):  # session, user, page, the review agent's submit box
         filler.page(t3)
+
+
+def test_it_offers_the_offline_excel_template_on_the_form_page(cast, as_user):
+    t3 = cast.submission(cast.jinan_urban, "t3")
+    html = as_user(cast.jinan_urban).client.get(reverse("submission_entry", args=[t3.pk])).content.decode()
+    assert reverse("exports:template", args=[t3.pk]) in html
+    assert reverse("exports:template_upload", args=[t3.pk]) in html
+    reviewer_html = as_user(cast.jinan_reviewer).client.get(reverse("submission_entry", args=[t3.pk])).content.decode()
+    assert reverse("exports:template_upload", args=[t3.pk]) not in reviewer_html  # read-only: no upload
