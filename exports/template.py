@@ -25,6 +25,7 @@ from django.core import signing
 from django.utils import timezone
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from reporting.catalog import member_definition
 from reporting.models import Submission, TaskForm
 from reporting.normalize import normalize_value
 
@@ -75,14 +76,6 @@ class ParsedTemplate:
 
 
 # --- definitions --------------------------------------------------------------------------------------------
-
-def member_definition(submission: Submission) -> dict | None:
-    sub_code = submission.form_version.definition.get("subform")
-    if not sub_code:
-        return None
-    tf = TaskForm.objects.filter(task_id=submission.task_id, form_code=sub_code).select_related("version").first()
-    return tf.version.definition if tf else None
-
 
 def member_sheet_name(definition: dict) -> str:
     label = definition.get("member_label") or "成员单位"

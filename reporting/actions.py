@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Unit, UnitLevel, User, audit
 
-from .catalog import attach_catalog, read_catalog
+from .catalog import attach_catalog, member_definition, read_catalog
 from .models import MemberEntry, Status, Submission, Task, TaskForm, ValueChange
 from .normalize import normalize_value
 
@@ -121,9 +121,7 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
         lead_fields = _fields_of(definition)
         member_fields: dict[str, dict] = {}
         if definition.get("subform"):
-            sub = TaskForm.objects.filter(task=submission.task, form_code=definition["subform"]).select_related(
-                "version").first()
-            member_fields = _fields_of(sub.version.definition) if sub else {}
+            member_fields = _fields_of(member_definition(submission) or {})
         members = {m.key: m for m in submission.members.select_for_update()}
         result = SaveResult(submission=submission)
         stale = base_revision is not None and base_revision != submission.revision

@@ -64,3 +64,12 @@ def attach_catalog(task: Task, forms: list[dict]) -> list[str]:
 def task_definitions(task: Task) -> dict[str, dict]:
     """form code -> definition dict, for the versions the task currently uses."""
     return {tf.form_code: tf.version.definition for tf in task.task_forms.select_related("version")}
+
+
+def member_definition(submission) -> dict | None:
+    """The member sub-form (t3m/t4m) definition the task currently uses for this lead form, or None."""
+    code = submission.form_version.definition.get("subform")
+    if not code:
+        return None
+    tf = TaskForm.objects.filter(task_id=submission.task_id, form_code=code).select_related("version").first()
+    return tf.version.definition if tf else None

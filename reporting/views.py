@@ -17,7 +17,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.models import Role, Unit, UnitLevel, User
 
 from . import forms as entry_forms
-from .models import Status, Submission, TaskForm
+from .catalog import member_definition
+from .models import Status, Submission
 from .selectors import current_task, submission_for, submissions_for
 
 SUBMIT_BOX_TEMPLATE = "review/_submit_box.html"
@@ -44,15 +45,6 @@ def edit_state(user: User, submission: Submission, at=None) -> tuple[bool, str]:
     return True, ""
 
 
-def subform_definition(submission: Submission) -> dict | None:
-    """The member sub-form (t3m/t4m) definition the task uses for this lead form, or None."""
-    code = submission.form_version.definition.get("subform")
-    if not code:
-        return None
-    tf = TaskForm.objects.filter(task_id=submission.task_id, form_code=code).select_related("version").first()
-    return tf.version.definition if tf else None
-
-
 def member_payload(members: list) -> list[dict[str, Any]]:
     return [{"key": m.key, "position": m.position, "values": m.values,
              "unit": m.member_unit.code if m.member_unit_id and m.member_unit else ""} for m in members]
@@ -69,7 +61,7 @@ def _submit_box_template() -> str:
 def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any]:
     user = request.user
     definition = submission.form_version.definition
-    sub_definition = subform_definition(submission)
+    sub_definition = member_definition(submission)
     editable, readonly_reason = edit_state(user, submission)
     items = entry_forms.layout(definition, submission.values or {})
     filled, required = entry_forms.progress(items)

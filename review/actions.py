@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Unit, User, audit
-from reporting.models import Status, Submission, SubmissionSnapshot, TaskForm
+from reporting.catalog import member_definition
+from reporting.models import Status, Submission, SubmissionSnapshot
 
 from .models import FieldComment, Notification
 from .workflow import Actor, TransitionError, actor_kinds, approver_level, check_transition, transition
@@ -55,15 +56,6 @@ class BulkOutcome:
 
 
 # --- definitions and the gate ----------------------------------------------------------------------------------
-
-def member_definition(submission: Submission) -> dict | None:
-    """The member sub-form definition of a lead form (表3/表4), as the task currently uses it."""
-    sub_code = submission.form_version.definition.get("subform")
-    if not sub_code:
-        return None
-    tf = TaskForm.objects.filter(task_id=submission.task_id, form_code=sub_code).select_related("version").first()
-    return tf.version.definition if tf else None
-
 
 def field_labels(definition: dict | None) -> dict[str, str]:
     return {f["code"]: f.get("label", f["code"]) for f in (definition or {}).get("fields", [])}

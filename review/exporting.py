@@ -44,9 +44,8 @@ def _naive(dt: Any) -> Any:
 
 def submission_audit_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
     from exports.registry import Sheet
+    from reporting.catalog import member_definition
     from reporting.models import Submission
-
-    from .actions import member_definition
 
     qs = Submission.objects.all() if user is None else submissions_for(user)
     submission = qs.select_related("unit", "task", "form_version").get(pk=int(params["submission"]))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from reporting.catalog import member_definition
 from reporting.models import Status, Task
 from reporting.selectors import current_task, submission_for
 
@@ -100,7 +101,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = submission_for(request.user, pk)
     definition = submission.form_version.definition
-    sub_definition = actions.member_definition(submission)
+    sub_definition = member_definition(submission)
     result = submission.result or {}
     previous = selectors.previous_submission(submission)
     comments: dict[tuple[str, str], list[FieldComment]] = {}
@@ -278,7 +279,7 @@ def audit(request: HttpRequest, pk: int) -> HttpResponse:
         return _export(request, "submission_audit", submission.task, {"submission": submission.pk},
                        reverse("review:audit", args=[pk]))
     items = selectors.audit_trail(submission, submission.form_version.definition,
-                                  actions.member_definition(submission))
+                                  member_definition(submission))
     return render(request, "review/audit.html", {"submission": submission, "items": items,
                                                  "labels": {k: r.label for k, r in TRANSITIONS.items()}})
 

@@ -15,9 +15,10 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
+from reporting.catalog import member_definition
 from reporting.models import Status, Submission
 
-from ..actions import blocking_items, member_definition, member_names
+from ..actions import blocking_items, member_names
 from ..models import FieldComment, Transition
 from ..workflow import TRANSITIONS, Actor, actor_kinds, allowed_actions
 
