@@ -3,6 +3,7 @@ submission is evaluated with, and the cached result stored on it."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from functools import lru_cache
@@ -114,7 +115,8 @@ def reevaluate_submissions(submissions: QuerySet[Submission], *, chunk_size: int
     """Re-evaluate and store results for many submissions, with peers/previous/children fetched in bulk."""
     count = 0
     peers_by_key: dict[tuple[int, str], list[dict]] = {}
-    qs = submissions.select_related("task", "unit").order_by("pk")
+    # The old result is about to be replaced: do not read and decode it.
+    qs = submissions.select_related("task").defer("result").order_by("pk")
     batch: list[Submission] = []
     for submission in qs.iterator(chunk_size=chunk_size):
         key = (submission.task_id, submission.form_code)
@@ -167,6 +169,15 @@ def _store_results(batch: list[Submission]) -> None:
     from django.db import connection, transaction
 
     table = Submission._meta.db_table
+    if connection.vendor == "postgresql":
+        # One statement per batch: psycopg2's executemany is a round trip per row.
+        from psycopg2.extras import execute_values
+
+        rows = [(s.pk, json.dumps(s.result, ensure_ascii=False)) for s in batch]
+        with transaction.atomic(), connection.cursor() as cursor:
+            execute_values(cursor.cursor, f"UPDATE {table} AS t SET result = v.result::jsonb "
+                           "FROM (VALUES %s) AS v(id, result) WHERE t.id = v.id", rows, page_size=len(rows))
+        return
     field = Submission._meta.get_field("result")
     rows = [(field.get_db_prep_value(s.result, connection), s.pk) for s in batch]
     with transaction.atomic(), connection.cursor() as cursor:
