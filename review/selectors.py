@@ -56,8 +56,26 @@ def violation_summary(result: dict | None) -> dict[str, int]:
 
 # --- progress board --------------------------------------------------------------------------------------------
 
+class Completion:
+    """Counts per status → total, done (已上报 and beyond) and completion rate; shared by cells, rows, board."""
+
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.get(s, 0) for s in DONE_STATUSES)
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.done * 100.0 / self.total, 1) if self.total else None
+
+
 @dataclass
-class Cell:
+class Cell(Completion):
     """One form of one row: the unit's own form, or a roll-up over the forms of the units below it."""
 
     form_code: str
@@ -72,17 +90,10 @@ class Cell:
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, "")
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def done(self) -> int:
-        return sum(self.counts.get(s, 0) for s in DONE_STATUSES)
 
 
 @dataclass
-class Row:
+class Row(Completion):
     unit: Unit
     cells: dict[str, Cell] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -90,24 +101,13 @@ class Row:
     by: str = ""
     drill: bool = False
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def done(self) -> int:
-        return sum(self.counts.get(s, 0) for s in DONE_STATUSES)
-
-    @property
-    def rate(self) -> float | None:
-        return round(self.done * 100.0 / self.total, 1) if self.total else None
 
     def cell_list(self, form_codes: list[str]) -> list[Cell | None]:
         return [self.cells.get(code) for code in form_codes]
 
 
 @dataclass
-class Board:
+class Board(Completion):
     task: Task
     unit: Unit
     forms: list[tuple[str, str]]  # (code, title) of the lead forms shown
@@ -115,17 +115,6 @@ class Board:
     counts: dict[str, int]
     trail: list[Unit]
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def done(self) -> int:
-        return sum(self.counts.get(s, 0) for s in DONE_STATUSES)
-
-    @property
-    def rate(self) -> float | None:
-        return round(self.done * 100.0 / self.total, 1) if self.total else None
 
     @property
     def form_codes(self) -> list[str]:
