@@ -319,6 +319,12 @@ def indicator_rows(definition: dict, result: dict, previous_result: dict | None)
     attainment = (result or {}).get("attainment", {}) or {}
     prev_values = (previous_result or {}).get("indicators", {}) or {}
     rows = []
+    ops = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
+
+    def rate(x: Any) -> str:
+        # Rates read to two decimals (the engine keeps four for exports and comparisons).
+        return display_value(round(x, 2) if isinstance(x, float) else x)
+
     for ind in definition.get("indicators", []):
         code = ind["code"]
         target = ind.get("target") or None
@@ -326,12 +332,13 @@ def indicator_rows(definition: dict, result: dict, previous_result: dict | None)
         prev = prev_values.get(code)
         rows.append({
             "code": code, "label": ind.get("label", code), "unit": ind.get("unit", ""),
-            "value": value, "shown": display_value(value), "reason": reasons.get(code, ""),
-            "target": f"{target.get('op', '')} {display_value(target.get('value'))}{ind.get('unit', '')}"
+            "value": value, "shown": rate(value), "reason": reasons.get(code, ""),
+            "target": f"{ops.get(target.get('op', ''), target.get('op', ''))}{rate(target.get('value'))}"
+                      f"{ind.get('unit', '')}"
             if target else "",
             "target_source": (target or {}).get("source", ""),
             "attained": attainment.get(code) if target else None, "has_target": bool(target),
-            "previous": prev, "previous_shown": display_value(prev), "delta": delta_pct(value, prev),
+            "previous": prev, "previous_shown": rate(prev), "delta": delta_pct(value, prev),
             "definition": ind.get("definition", ""),
         })
     return rows
