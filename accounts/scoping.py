@@ -19,17 +19,24 @@ def _is_admin(user: User) -> bool:
     return bool(user.is_superuser or user.role == Role.ADMIN)
 
 
+def unit_scope(user: User, prefix: str = "") -> Q | None:
+    """The scoping rule as a filter on units; `prefix` reaches units through a relation ("unit__").
+
+    None means no restriction (platform admins). Every scoped query builds on this one rule."""
+    if not user.is_authenticated or (not _is_admin(user) and user.unit_id is None):
+        return Q(**{f"{prefix}pk__in": []})
+    if _is_admin(user):
+        return None
+    if user.role in (Role.REVIEWER, Role.ANALYST):
+        return Q(**{f"{prefix}path__startswith": user.unit.path})
+    return Q(**{f"{prefix}pk": user.unit_id}) | Q(**{f"{prefix}parent_id": user.unit_id,
+                                                    f"{prefix}level": UnitLevel.MEMBER})
+
+
 def visible_units(user: User) -> QuerySet[Unit]:
     """The units a user may read."""
-    if not user.is_authenticated:
-        return Unit.objects.none()
-    if _is_admin(user):
-        return Unit.objects.all()
-    if user.unit_id is None:
-        return Unit.objects.none()
-    if user.role in (Role.REVIEWER, Role.ANALYST):
-        return Unit.objects.filter(path__startswith=user.unit.path)
-    return Unit.objects.filter(Q(pk=user.unit_id) | Q(parent_id=user.unit_id, level=UnitLevel.MEMBER))
+    scope = unit_scope(user)
+    return Unit.objects.all() if scope is None else Unit.objects.filter(scope)
 
 
 def can_see_unit(user: User, unit: Unit) -> bool:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLevel, User, audit
@@ -187,7 +187,9 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
         ValueChange.objects.bulk_create(value_changes)
         submission.revision += 1
         submission.updated_by = acting_user
-        _refresh_result(submission)
+        # The member rows are already in memory (locked, in position order): evaluate with them.
+        _refresh_result(submission, member_rows=([m.key for m in members.values()],
+                                                 [m.values for m in members.values()]))
         submission.save(update_fields=["values", "explanations", "revision", "updated_by", "updated_at", "result"])
         audit(actor=acting_user, action="submission_save", unit=submission.unit, obj=submission,
               fields=len(value_changes), revision=submission.revision)
@@ -209,11 +211,11 @@ def _name_conflict_authors(submission: Submission, conflicts: list[Conflict]) ->
             conflict.at = timezone.localtime(vc.at).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _refresh_result(submission: Submission) -> None:
+def _refresh_result(submission: Submission, member_rows: tuple[list[str], list[dict]] | None = None) -> None:
     """Cache the engine's verdict on the submission (indicators, violations) for lists and exports."""
     from indicators.services import evaluate_submission
 
-    submission.result = evaluate_submission(submission)
+    submission.result = evaluate_submission(submission, member_rows=member_rows)
 
 
 @transaction.atomic
@@ -241,8 +243,11 @@ def member_add(*, acting_user: User, submission_id: int, key: str | None = None,
         from review.workflow import transition
 
         submission = transition(submission_id=submission.pk, action="start", acting_user=acting_user)
-    Submission.objects.filter(pk=submission.pk).update(revision=F("revision") + 1, updated_by=acting_user,
-                                                       updated_at=timezone.now())
+    # The new (empty) entry changes what is unfilled: keep the stored verdict in step, as every save does.
+    submission.revision += 1
+    submission.updated_by = acting_user
+    _refresh_result(submission)
+    submission.save(update_fields=["revision", "updated_by", "updated_at", "result"])
     audit(actor=acting_user, action="member_add", unit=submission.unit, obj=submission, key=key,
           member_unit=member_unit.code if member_unit else "")
     return entry

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.scoping import unit_scope
 
 from .models import Submission, Task
 
@@ -15,17 +16,11 @@ def current_task() -> Task | None:
 
 
 def submissions_for(user: User) -> QuerySet[Submission]:
-    """Submissions the user may read: own unit for fillers; own subtree for reviewers/analysts; all for admins."""
+    """Submissions of the units the user may read (accounts.scoping's rule: own unit for fillers, own subtree
+    for reviewers/analysts, everything for admins)."""
     qs = Submission.objects.select_related("unit", "task", "form_version")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser or user.role == Role.ADMIN:
-        return qs
-    if user.unit_id is None:
-        return qs.none()
-    if user.role == Role.FILLER:
-        return qs.filter(unit_id=user.unit_id)
-    return qs.filter(unit__path__startswith=user.unit.path)
+    scope = unit_scope(user, "unit__")
+    return qs if scope is None else qs.filter(scope)
 
 
 def submission_for(user: User, pk: int) -> Submission:

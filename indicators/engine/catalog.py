@@ -316,6 +316,15 @@ class FormDefinition:
         member_names = frozenset(subform.fields) if subform is not None else None
 
         # ---- checks -------------------------------------------------------------------------------------
+        def compile_rule(source: str | None, loc: str) -> Expression | None:
+            """Compile a check's or indicator's expression against this form; a problem is collected, not raised."""
+            try:
+                return compile_expression(source or "", names=names, member_names=member_names,
+                                          children_names=children_names)
+            except ExpressionError as e:
+                problems.append(f"{loc} expr：{e}")
+                return None
+
         self.checks: list[Check] = []
         raw_checks = data.get("checks") or []
         if not isinstance(raw_checks, list):
@@ -342,16 +351,7 @@ class FormDefinition:
                 problems.append(f"{loc}：scope“{scope}”应为 form、members 或 children")
             if scope == "members" and not self.subform_code:
                 problems.append(f"{loc}：scope 为 members，但本表没有成员子表")
-            expr: Expression | None = None
-            try:
-                expr = compile_expression(
-                    cd.get("expr") or "",
-                    names=names,
-                    member_names=member_names,
-                    children_names=children_names,
-                )
-            except ExpressionError as e:
-                problems.append(f"{loc} expr：{e}")
+            expr = compile_rule(cd.get("expr"), loc)
             if expr is not None:
                 if expr.uses_members and scope != "members":
                     problems.append(f"{loc}：表达式引用了 members，scope 应为 members")
@@ -392,16 +392,7 @@ class FormDefinition:
             if code in seen_codes:
                 problems.append(f"{loc}：代码重复")
             seen_codes.add(code)
-            expr = None
-            try:
-                expr = compile_expression(
-                    ind.get("expr") or "",
-                    names=names,
-                    member_names=member_names,
-                    children_names=children_names,
-                )
-            except ExpressionError as e:
-                problems.append(f"{loc} expr：{e}")
+            expr = compile_rule(ind.get("expr"), loc)
             if expr is not None and expr.uses_members and not self.subform_code:
                 problems.append(f"{loc}：本表没有成员子表，不能引用 members")
             target = None
