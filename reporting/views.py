@@ -167,3 +167,21 @@ def home(request: HttpRequest) -> HttpResponse:
         "task": task, "own_submissions": own, "summary": summary, "total": total,
         "is_supervisor": user.role in (Role.REVIEWER, Role.ANALYST, Role.ADMIN) or user.is_superuser,
     })
+
+
+@login_required
+def task_history(request: HttpRequest) -> HttpResponse:
+    """任务/表期 history: every task the user's unit took part in, newest first, with its forms. Forms of a
+    task whose window has closed open read-only (edit_state says why)."""
+    user = request.user
+    rows: dict[int, dict[str, Any]] = {}
+    qs = (submissions_for(user).filter(unit_id=user.unit_id) if user.unit_id else Submission.objects.none())
+    for s in qs.defer(*HISTORY_DEFER).order_by("-task__period_end", "-task_id", "form_code"):
+        row = rows.setdefault(s.task_id, {"task": s.task, "forms": []})
+        row["forms"].append({"submission": s, "editable": edit_state(user, s)[0]})
+    current = current_task()
+    return render(request, "reporting/history.html", {"tasks": list(rows.values()),
+                                                      "current_id": current.pk if current else None})
+
+
+HISTORY_DEFER = ("values", "explanations", "result", "form_version__definition")
