@@ -19,6 +19,7 @@ from accounts.models import Role, Unit, UnitLevel, User
 from . import forms as entry_forms
 from .catalog import member_definition
 from .models import Status, Submission
+from .panel import client_result
 from .selectors import current_task, submission_for, submissions_for
 
 SUBMIT_BOX_TEMPLATE = "review/_submit_box.html"
@@ -50,6 +51,15 @@ def member_payload(members: list) -> list[dict[str, Any]]:
              "unit": m.member_unit.code if m.member_unit_id and m.member_unit else ""} for m in members]
 
 
+def field_comment_payload(submission: Submission) -> list[dict[str, str]]:
+    """The reviewers' open comments, shown at their fields (a marker and the text) by entry.js."""
+    rows = (submission.field_comments.filter(resolved=False).select_related("author")
+            .order_by("created_at", "id"))
+    return [{"key": f"{c.member_key}/{c.field_code}" if c.member_key else c.field_code, "text": c.text,
+             "author": str(c.author) if c.author_id else "", "answer": c.answer or "",
+             "at": timezone.localtime(c.created_at).strftime("%m-%d %H:%M")} for c in rows]
+
+
 def _submit_box_template() -> str:
     try:
         get_template(SUBMIT_BOX_TEMPLATE)
@@ -79,6 +89,8 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         template_card = entry_forms.member_card(sub_definition, entry_forms.MEMBER_TEMPLATE_KEY, {}, position=0,
                                                 member_label=member_label)
         template_card.title = f"新{member_label}"
+        for card in cards:  # cards arrive as headers; entry.js fills a body from the one template when opened
+            card.items = []
         if editable:
             used = {m.member_unit_id for m in members if m.member_unit_id}
             member_options = [u for u in Unit.objects.filter(parent_id=submission.unit_id, level=UnitLevel.MEMBER)
@@ -105,12 +117,13 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         "values": submission.values or {},
         "members": member_payload(members),
         "explanations": submission.explanations or {},
-        "result": submission.result or {},
+        "result": client_result(submission.result),
         "indicators": [{"code": i["code"], "label": i.get("label", i["code"]), "unit": i.get("unit", ""),
                         "target": i.get("target")} for i in definition.get("indicators", [])],
         "member_indicators": ([{"code": i["code"], "label": i.get("label", i["code"]), "unit": i.get("unit", "")}
                                for i in sub_definition.get("indicators", [])] if sub_definition else []),
         "urls": urls,
+        "comments": field_comment_payload(submission),
     }
     return {
         "submission": submission,
