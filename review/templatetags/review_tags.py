@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -225,3 +226,12 @@ def live_state(context: template.Context, submission: Submission) -> dict:
         "indicators": indicator_rows(submission.form_version.definition, result, None),
     }
     return submission._live_state
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context: template.Context, param: str, number: int) -> str:
+    """The current URL with `param` set to page `number` (other filters and pagers kept)."""
+    request = context.get("request")
+    query = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    query[param] = str(number)
+    return "?" + query.urlencode()

@@ -22,6 +22,9 @@ def test_it_seeds_all_provinces_and_cities_alliances_members_and_two_years(setti
     alliances = Unit.objects.filter(level__in=[UnitLevel.URBAN_ALLIANCE, UnitLevel.COUNTY_ALLIANCE])
     assert alliances.count() == 4 and Unit.objects.filter(level=UnitLevel.MEMBER).count() == 8
     assert User.objects.filter(username__in=[a.code for a in alliances]).count() == 4
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    assert User.objects.get(username=alliances[0].code).check_password("Seed#pass-2019")  # the platform logs in
     assert {t.code for t in Task.objects.all()} == {"n2018", "n2019"}
     current = Task.objects.get(is_current=True)
     assert current.code == "n2019" and current.previous.code == "n2018"

@@ -5,7 +5,7 @@
 Units: the nation, every province and city of accounts' regions (32 provinces, 353 cities), `--alliances`
 alliances spread over the cities (urban and county alternating), each with `--members` member units. Accounts:
 a filler per province, city and alliance, a reviewer per nation/province/city, the analyst and admin — all
-with the one `--password` (hashed with a fast hasher while seeding; Django re-hashes with the configured
+with the one `--password` (PBKDF2 with few iterations while seeding; Django re-hashes with the configured
 hasher at the first login). Tasks: one per year ending with 2019 (`n2018`, `n2019`, …); every year's forms are
 filled by their fillers with believable values (demo value generator, repaired with the engine; a pool of
 value sets, one per unit for every year), member entries included; earlier years are submitted, the last year stays in draft
@@ -20,6 +20,7 @@ import time
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test.utils import override_settings
@@ -36,10 +37,17 @@ from reporting.models import Status, Submission, Task
 from ... import actions as review_actions
 from ...valuegen import ValueGenerator
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+FAST_HASHERS = ["review.management.commands.seed_national.SeedPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
 FORM_LEVELS = {"t1": "province", "t2": "city", "t3": "urban_alliance", "t4": "county_alliance"}
 POOL = 16
 LAST_YEAR = 2019
+
+
+class SeedPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """PBKDF2 with few iterations while seeding thousands of accounts: the hash names its iterations, so the
+    platform's own PBKDF2 hasher verifies it, and Django re-hashes with the configured hasher at first login."""
+
+    iterations = 1000
 
 
 class Command(BaseCommand):
