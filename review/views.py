@@ -7,8 +7,8 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,8 +21,8 @@ from reporting.models import Status, Submission, Task
 from reporting.selectors import current_task, submission_for
 
 from . import actions, selectors
-from .paging import page_of
 from .models import FieldComment, Notification
+from .paging import page_of
 from .templatetags.review_tags import label_comments
 from .workflow import TRANSITIONS, TransitionError, allowed_actions
 

@@ -62,7 +62,7 @@ def test_it_pages_the_national_recheck_list(cast, fill, client, settings):
     many, html = _queries(client, reverse("review:queue"))
     assert many == one
     rows = len(re.findall(r'class="recheck-row"', html))
-    assert rows >= 1 and "待复核（下级已审核通过，%d）" % rows in html
+    assert rows >= 1 and f"待复核（下级已审核通过，{rows}）" in html
 
 
 def test_it_pages_the_audit_trail_with_a_constant_number_of_queries(cast, fill, client):
