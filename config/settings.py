@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "review",
     "exports",
     "files",
+    "selfassessment",
 ]
 
 MIDDLEWARE = [

@@ -13,4 +13,5 @@ urlpatterns = [
     path("analysis/", include("indicators.urls")),
     path("", include("reporting.urls")),
     path("files/", include("files.urls")),
+    path("reports/", include("selfassessment.urls")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from typing import IO
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Unit, User, audit
 
-from .models import FileLimit, StoredFile
+from .models import FileKind, FileLimit, StoredFile
 from .sniff import EXTENSIONS, FileRefused, check_extension, check_name, detect
 
 
@@ -51,11 +52,12 @@ def _digest(fileobj: IO[bytes], limit: int) -> tuple[int, str]:
 
 
 def file_store(*, acting_user: User, unit: Unit, upload: IO[bytes], name: str | None = None,
-               purpose: str) -> StoredFile:
+               purpose: str, kinds: Iterable[str] | None = None) -> StoredFile:
     """Validate an upload (name, size, content type, the unit's quota) and store it under a generated key.
 
     `upload` is a Django UploadedFile or any binary file object (then `name` is required). Raises FileRefused
-    with a Chinese message; a refused file leaves nothing behind (no row, no object in storage)."""
+    with a Chinese message; a refused file leaves nothing behind (no row, no object in storage). `kinds`
+    narrows the allowed kinds (e.g. only PDF for a stamped scan)."""
     if not _may_write(acting_user, unit):
         raise FileRefused("只能为本单位上传文件。", code="permission")
     original = check_name(name if name is not None else getattr(upload, "name", ""))
@@ -67,6 +69,9 @@ def file_store(*, acting_user: User, unit: Unit, upload: IO[bytes], name: str | 
     if size == 0:
         raise FileRefused("文件为空。", code="empty")
     kind = detect(upload)
+    if kinds is not None and kind not in set(kinds):
+        allowed = "、".join(FileKind(k).label for k in kinds)
+        raise FileRefused(f"此处只接受{allowed}文件。", code="type")
     check_extension(original, kind)
     storage = storages["default"]
     key = f"files/{unit.code}/{timezone.now():%Y%m}/{uuid.uuid4().hex}{EXTENSIONS[kind][0]}"
