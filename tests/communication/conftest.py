@@ -17,7 +17,7 @@ from tests.cast import Cast
 def mailable(cast: Cast) -> Cast:
     for user in User.objects.all():
         user_email_set(acting_user=None, user=user, email=f"{user.username}@demo.invalid")
-    for name, value in vars(cast).items():
+    for value in vars(cast).values():
         if isinstance(value, User):
             value.refresh_from_db()
     return cast
