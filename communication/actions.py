@@ -8,7 +8,9 @@ commit, so a mail server that is down never blocks the write that caused the mes
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -51,6 +53,17 @@ from .selectors import (
 
 logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "communication.unsubscribe"
+_muted: ContextVar[bool] = ContextVar("communication_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """No messages are recorded inside (seeding demo data, bulk imports)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
 
 
 class CommError(Exception):
@@ -122,7 +135,7 @@ def notify(*, event: str, recipients: Iterable[User], subject: str, body: str, k
     the message held for it; quiet hours delay it. Returns the ids of the deliveries written now."""
     kind = event_kind(event)
     people = {u.pk: u for u in recipients if u is not None and u.is_active}
-    if not people:
+    if not people or _muted.get():
         return []
     now = timezone.now()
     prefs = {p.user_id: p for p in ContactPreference.objects.filter(user_id__in=list(people))}
