@@ -212,3 +212,27 @@ def test_it_keeps_contact_details_and_preferences_on_the_settings_page(cast, cli
     assert pref.is_unsubscribed(Category.REMINDER) and not pref.is_unsubscribed(Category.NOTICE)
     bad = client.post(reverse("communication:settings"), {"email": "not-an-address"})
     assert "电子邮箱格式不正确" in bad.content.decode()
+
+
+def test_it_sends_through_a_plugged_in_channel_beside_e_mail(mailable, sent, settings):
+    cast = mailable
+    handed: list[channels.Outgoing] = []
+
+    class SmsChannel(channels.Channel):
+        name = "sms"
+
+        def address_for(self, user) -> str:
+            return user.contact.mobile if hasattr(user, "contact") else ""
+
+        def send(self, message: channels.Outgoing) -> None:
+            handed.append(message)
+
+    channels.register(SmsChannel())
+    settings.COMM_CHANNELS = ["email", "sms"]
+    actions.contact_update(acting_user=cast.jinan_urban, mobile="13900000000")
+    cast.jinan_urban.refresh_from_db()
+    mails = sent(actions.notify, event="rectification_due", recipients=[cast.jinan_urban, cast.jinan_county],
+                 subject="整改到期", body="整改事项将于明日到期。", key="due:1")
+    assert sorted(m.to[0] for m in mails) == ["3701001@demo.invalid", "3701002@demo.invalid"]
+    assert [(m.address, m.subject) for m in handed] == [("13900000000", "整改到期")]
+    assert set(Delivery.objects.filter(channel="sms").values_list("state", flat=True)) == {DeliveryState.SENT}

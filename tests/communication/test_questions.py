@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from communication import actions, selectors
 from communication.models import QuestionCategory, QuestionStatus
+from review import demo
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +128,23 @@ def test_it_counts_questions_and_soft_hits_per_field_and_month(cast, client, fil
     assert "outpatient_visits" in page
     client.force_login(cast.jinan_reviewer)
     assert client.get(reverse("communication:stats")).status_code == 403
+
+
+def test_it_shows_script_payloads_in_questions_and_answers_escaped(cast, client):
+    payload = '<img src=x onerror=alert(1)>=CMD|"/c calc"!A1'
+    q = _ask(cast.jinan_urban, title=payload, body=payload)
+    actions.question_transition(acting_user=cast.jinan_reviewer, question_id=q.pk, action="answer", text=payload)
+    assert q.title == payload
+    client.force_login(cast.jinan_reviewer)
+    for url in (reverse("communication:question", args=[q.pk]), reverse("communication:questions")):
+        html = client.get(url).content.decode()
+        assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_it_counts_soft_check_hits_at_the_fields_the_check_names(cast, fill):
+    submission = fill(cast.jinan_filler, "t2", state=demo.SOFT_WARNING)
+    soft = [v for v in submission.result.get("violations", []) if v.get("severity") == "soft"]
+    assert soft, "the demo's soft_warning state leaves a soft violation"
+    rows = {(r["form_code"], r["field_code"]): r for r in selectors.field_stats(cast.task)}
+    for field_code in soft[0]["fields"]:
+        assert rows[("t2", field_code)]["soft_hits"] >= 1
