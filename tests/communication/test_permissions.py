@@ -111,3 +111,60 @@ def test_it_unsubscribes_without_login_but_refuses_a_forged_link(client, cast):
     forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     assert client.post(reverse("communication:unsubscribe", args=[forged])).status_code == 400
     assert client.post(reverse("communication:unsubscribe", args=[token])).status_code == 200
+
+
+@pytest.fixture
+def api():
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def _client(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _client
+
+
+@pytest.mark.parametrize(("viewer", "see", "answer"), [
+    ("jinan_urban", 200, 403), ("jinan_reviewer", 200, 200), ("qingdao_reviewer", 404, 404),
+    ("zy_urban", 404, 404), ("nation_reviewer", 200, 200),
+])
+def test_it_scopes_the_api_like_the_pages(cast, api, viewer, see, answer):
+    notice = actions.notice_publish(acting_user=cast.sd_reviewer, title="山东省通知", body="", send_mail=False)
+    q = actions.question_ask(acting_user=cast.jinan_urban, category=QuestionCategory.SYSTEM, title="怎么上报",
+                             body="找不到上报按钮")
+    client = api(getattr(cast, viewer))
+    in_province = viewer not in ("zy_urban", "nation_reviewer")  # a province notice goes down, not up
+    assert client.get(f"/api/notices/{notice.pk}/").status_code == (200 if in_province else 404)
+    listed = {n["id"] for n in client.get("/api/notices/").json()["results"]}
+    assert (notice.pk in listed) == in_province
+    assert client.get(f"/api/questions/{q.pk}/").status_code == see
+    response = client.post(f"/api/questions/{q.pk}/act/", {"action": "answer", "text": "答"}, format="json")
+    assert response.status_code == answer
+    assert anonymous_status(f"/api/questions/{q.pk}/") == 401
+
+
+def anonymous_status(url: str) -> int:
+    from rest_framework.test import APIClient
+
+    return APIClient().get(url).status_code
+
+
+def test_it_asks_reads_and_closes_through_the_api(cast, api):
+    client = api(cast.jinan_urban)
+    created = client.post("/api/questions/", {"category": "indicator", "title": "口径", "body": "门诊人次口径",
+                                              "form_code": "t3", "field_code": "outpatient_visits"}, format="json")
+    assert created.status_code == 201 and created.json()["responsible_unit"] == "100000"
+    pk = created.json()["id"]
+    assert api(cast.jinan_reviewer).post(f"/api/questions/{pk}/act/", {"action": "answer", "text": "x"},
+                                          format="json").status_code == 403  # 口径: the nation answers
+    assert api(cast.nation_reviewer).post(f"/api/questions/{pk}/act/", {"action": "answer", "text": "按统计口径"},
+                                           format="json").json()["status"] == "answered"
+    assert client.post(f"/api/questions/{pk}/act/", {"action": "close"}, format="json").json()["status"] == "closed"
+    assert client.post(f"/api/questions/{pk}/act/", {"action": "close"}, format="json").status_code == 409
+    actions.notice_publish(acting_user=cast.nation_reviewer, title="全国通知", body="", send_mail=False)
+    assert client.get("/api/notices/unread/").json() == {"unread": 1}
+    assert client.post("/api/notices/read-all/").json() == {"marked": 1}
+    assert client.get("/api/notices/", {"unread": "1"}).json()["results"] == []
