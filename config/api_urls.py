@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("review.api_urls")),
     path("", include("selfassessment.api_urls")),
+    path("", include("communication.api_urls")),
 ]

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("reporting.urls")),
     path("files/", include("files.urls")),
     path("reports/", include("selfassessment.urls")),
+    path("comm/", include("communication.urls")),
 ]
