@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "indicators",
     "review",
     "exports",
+    "results",
 ]
 
 MIDDLEWARE = [
@@ -199,3 +200,4 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+RESULTS_MIN_CELL_UNITS = int(os.environ.get("RESULTS_MIN_CELL_UNITS", "3"))

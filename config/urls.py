@@ -12,4 +12,5 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("analysis/", include("indicators.urls")),
     path("", include("reporting.urls")),
+    path("results/", include("results.urls")),
 ]
