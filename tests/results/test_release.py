@@ -13,12 +13,6 @@ from review import actions as review_actions
 from review import demo
 
 
-@pytest.fixture
-def reported(cast, fill):
-    """Three urban alliances' 表3: two in 山东 (济南, 青岛), one in 四川 (资阳)."""
-    return {code: fill(code, "t3", demo.APPROVED) for code in ("3701001", "3702001", "5120001")}
-
-
 def _card(api, user, task="t2019", unit="3701001"):
     return api(user).get("/api/results/", {"task": task, "unit": unit})
 
