@@ -10,7 +10,6 @@ from reporting.actions import submission_save
 from results import actions
 from results.models import Objection, Release
 from review import actions as review_actions
-from review import demo
 
 
 def _card(api, user, task="t2019", unit="3701001"):
