@@ -114,3 +114,25 @@ def test_it_ranks_alliances_among_peers_and_shows_a_three_year_trend(cast, repor
     assert ranks[0] == 1 and len(ranks) == 3
     ind = snapshot["units"]["3701001"]["indicators"][0]
     assert [p["task"] for p in ind["trend"]] == ["t2019"] and ind["trend"][0]["value"] == ind["value"]
+
+
+def test_it_shows_three_years_of_an_indicator_from_the_chained_tasks(cast, chain):
+    from tests.results.conftest import fill_in
+
+    y2017, y2018, y2019 = chain
+    s17 = fill_in(y2017, "3701002", "t4")
+    s18 = fill_in(y2018, "3701002", "t4", previous=s17)
+    s19 = fill_in(y2019, "3701002", "t4", previous=s18)
+    card = actions.release_freeze(acting_user=cast.nation_reviewer, task_id=y2019.pk).snapshot["units"]["3701002"]
+    ind = next(i for i in card["indicators"] if i["code"] == "t4.i01")
+    assert [p["year"] for p in ind["trend"]] == [2017, 2018, 2019]
+    assert [p["value"] for p in ind["trend"]] == [s.result["indicators"]["t4.i01"] for s in (s17, s18, s19)]
+
+
+def test_it_lists_cards_with_a_constant_number_of_queries(cast, client, reported, django_assert_max_num_queries):
+    release = actions.release_freeze(acting_user=cast.nation_reviewer, task_id=cast.task.pk)
+    actions.release_publish(acting_user=cast.nation_reviewer, release_id=release.pk, audience="sector")
+    client.force_login(cast.sd_reviewer)
+    with django_assert_max_num_queries(12):
+        page = client.get("/results/platform/?task=t2019").content.decode()
+    assert page.count("/cards/") == 3
