@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("review.api_urls")),
     path("", include("selfassessment.api_urls")),
     path("", include("communication.api_urls")),
+    path("", include("results.api_urls")),
 ]

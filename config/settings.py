@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "files",
     "selfassessment",
     "communication",
+    "results",
 ]
 
 MIDDLEWARE = [
@@ -256,3 +257,4 @@ CELERY_BEAT_SCHEDULE = {
     "communication-flush": {"task": "communication.tasks.flush_deliveries", "schedule": 60.0},
     "communication-digests": {"task": "communication.tasks.send_digests", "schedule": crontab(hour=17, minute=30)},
 }
+RESULTS_MIN_CELL_UNITS = int(os.environ.get("RESULTS_MIN_CELL_UNITS", "3"))

@@ -15,4 +15,5 @@ urlpatterns = [
     path("files/", include("files.urls")),
     path("reports/", include("selfassessment.urls")),
     path("comm/", include("communication.urls")),
+    path("results/", include("results.urls")),
 ]
