@@ -180,14 +180,14 @@ def item_raise(*, acting_user: User, submission_id: int, text: str, deadline: dt
 
 
 def _item(item_id: int) -> Item:
-    return Item.objects.select_related("submission", "unit", "batch").get(pk=item_id)
+    return Item.objects.select_related("submission", "unit", "batch", "raised_by").get(pk=item_id)
 
 
 def item_answer(*, acting_user: User, item_id: int, text: str = "", value: object = None,
                 set_value: bool = False, evidence_file_id: int | None = None) -> Item:
     """The unit answers: optionally corrects the value (through submission_save, the same path as typing it),
     and/or keeps it with an explanation. After the deadline the answer is refused."""
-    from reporting.actions import submission_save
+    from reporting.actions import SaveRefused, submission_save
 
     text = (text or "").strip()
     with transaction.atomic():
@@ -196,8 +196,12 @@ def item_answer(*, acting_user: User, item_id: int, text: str = "", value: objec
             raise ItemError(f"已超过整改期限（{item.deadline:%Y-%m-%d}），不能再答复；请联系抽检单位。",
                             code="deadline")
         if set_value and item.target == Target.FIELD and item.state == ItemState.OPEN:
-            result = submission_save(acting_user=acting_user, submission_id=item.submission_id,
-                                     changes=[{"field": item.field_code, "member": item.member_key, "value": value}])
+            try:
+                result = submission_save(acting_user=acting_user, submission_id=item.submission_id,
+                                         changes=[{"field": item.field_code, "member": item.member_key,
+                                                   "value": value}])
+            except SaveRefused as e:
+                raise ItemError(str(e), code="status") from None
             if result.errors:
                 raise ItemError(next(iter(result.errors.values())))
         now_value = current_value(Submission.objects.get(pk=item.submission_id), item.field_code, item.member_key) \
@@ -258,6 +262,10 @@ def item_close(*, acting_user: User, item_id: int, note: str = "") -> Item:
 
     with transaction.atomic():
         item = item_transition(item_id=item_id, action="close", acting_user=acting_user, note=note)
+        if item.target == Target.FIELD:
+            now_value = current_value(item.submission, item.field_code, item.member_key)
+            item.value_changed = now_value != item.original_value
+            item.save(update_fields=["value_changed"])
         _finish_if_settled(acting_user, item.submission_id)
         item = _item(item.pk)
         notify(_fillers(item.unit_id), item.submission, "rectification_closed",

@@ -19,3 +19,12 @@ def open_report_sections(submission_id: int) -> set[str]:
     """Section keys of the self-assessment report the unit must revise (report targets of open items)."""
     return set(Item.objects.filter(submission_id=submission_id, target=Target.REPORT, state=ItemState.OPEN,
                                    deadline__gte=timezone.localdate()).values_list("section", flat=True))
+
+
+def unlocked_for(submission) -> set[tuple[str, str]]:
+    """The field unlocker registered with reporting (only approved / re-checked forms carry items)."""
+    from reporting.models import Status
+
+    if submission.status not in (Status.APPROVED, Status.RECHECKED):
+        return set()
+    return unlocked_fields(submission.pk)
