@@ -11,5 +11,6 @@ urlpatterns = [
     path("review/", include("review.urls")),
     path("exports/", include("exports.urls")),
     path("analysis/", include("indicators.urls")),
+    path("sampling/", include("sampling.urls")),
     path("", include("reporting.urls")),
 ]
