@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("selfassessment.api_urls")),
     path("", include("communication.api_urls")),
     path("", include("results.api_urls")),
+    path("", include("sampling.api_urls")),
 ]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "selfassessment",
     "communication",
     "results",
+    "sampling",
 ]
 
 MIDDLEWARE = [
