@@ -20,7 +20,7 @@ from reporting.catalog import member_definition
 from reporting.models import Status, Submission, Task
 from reporting.selectors import current_task, submission_for
 
-from . import actions, selectors
+from . import actions, hooks, selectors
 from .models import FieldComment, Notification
 from .paging import page_of
 from .templatetags.review_tags import label_comments
@@ -157,7 +157,7 @@ def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
         "previous": previous, "comments": all_comments,
         "transitions": submission.transitions.select_related("actor", "actor__unit").order_by("-at", "-id"),
         "allowed": allowed, "can_reject": can_reject,
-        "entry_url": _entry_url(submission.pk),
+        "entry_url": _entry_url(submission.pk), "extra_panels": hooks.panels(request, submission),
     })
 
 
@@ -316,6 +316,10 @@ def progress(request: HttpRequest) -> HttpResponse:
                                      form=params["form"] or None, status=params["status"] or None,
                                      name=params["name"] or None)
     page = page_of(request, board.rows)
+    notes = hooks.notes([c.submission_id for r in page for c in r.cells.values() if c.own])
+    for r in page:
+        for c in r.cells.values():
+            c.note = notes.get(c.submission_id, "") if c.own else ""
     return render(request, "review/progress.html", {
         "task": task, "board": board, "params": params, "statuses": Status.choices,
         "rows": [(row, row.cell_list(board.form_codes)) for row in page],
