@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "indicators",
     "review",
     "exports",
+    "demo",
 ]
 
 MIDDLEWARE = [
