@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "results",
     "sampling",
     "demo",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [

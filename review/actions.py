@@ -250,9 +250,9 @@ def submission_reject(*, acting_user: User, submission_id: int, reason: str,
         submission = transition(submission_id=submission_id, action="reject", acting_user=acting_user,
                                 reason=reason, data={"comments": len(rows)})
         FieldComment.objects.bulk_create(rows)
-        note = f"，并对{len(rows)}项指标提出批注" if rows else ""
+        note = f"（另对{len(rows)}项指标提出批注，见报表中各指标旁）" if rows else ""
         notify(_fillers_of(submission), submission, "rejected",
-               f"《{_form_title(submission)}》被{_who(acting_user)}驳回{note}：{reason.strip()}")
+               f"《{_form_title(submission)}》被{_who(acting_user)}驳回。驳回原因：{reason.strip()}{note}")
     return submission
 
 
@@ -271,7 +271,8 @@ def submission_recheck(*, acting_user: User, submission_id: int, passed: bool = 
         if passed:
             text = f"《{title}》已由{_who(acting_user)}复核通过。"
         else:
-            text = f"《{title}》被{_who(acting_user)}复核驳回：{reason.strip()}"
+            note = f"（另对{len(rows)}项指标提出批注，见报表中各指标旁）" if rows else ""
+            text = f"《{title}》被{_who(acting_user)}复核驳回。驳回原因：{reason.strip()}{note}"
         recipients = _fillers_of(submission) + _reviewers_of(approver_unit(submission))
         notify(recipients, submission, "rechecked" if passed else "recheck_rejected", text, exclude=acting_user)
     return submission
