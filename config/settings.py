@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "communication",
     "results",
     "sampling",
+    "demo",
     "drf_spectacular_sidecar",
 ]
 

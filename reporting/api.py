@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Unit
-from review.workflow import TransitionError
+from reporting.evaluation import evaluate_submission
+from reporting.workflow import TransitionError
 
 from . import actions
 from .models import Submission
@@ -147,7 +148,6 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
 @json_login_required
 def submission_check(request: HttpRequest, pk: int) -> JsonResponse:
     """Run the checks on the saved values now, without saving anything (审核 button)."""
-    from indicators.services import evaluate_submission
 
     submission = submission_for(request.user, pk)
     submission.result = evaluate_submission(submission)  # shown, not stored: the check never writes

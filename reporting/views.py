@@ -16,10 +16,11 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.models import Role, Unit, UnitLevel, User
 
-from . import forms as entry_forms
-from .catalog import member_definition
+from . import entry_layout
+from .catalog_loader import member_definition
 from .models import Status, Submission
 from .panel import client_result
+from .policy import can_edit
 from .selectors import current_task, submission_for, submissions_for
 
 SUBMIT_BOX_TEMPLATE = "review/_submit_box.html"
@@ -31,19 +32,9 @@ def _fmt(dt) -> str:
 
 
 def edit_state(user: User, submission: Submission, at=None) -> tuple[bool, str]:
-    """Whether `user` may change the submission now, and if not, the reason shown on the page."""
-    if user.role != Role.FILLER or user.unit_id != submission.unit_id:
-        return False, f"您是{user.get_role_display()}用户，只能查看本单位报表，不能修改。"
-    if not submission.is_editable:
-        hint = "如需修改，请联系上级审核单位驳回。" if submission.status == Status.SUBMITTED else ""
-        return False, f"报表状态为“{submission.get_status_display()}”，不能修改。{hint}"
-    at = at or timezone.now()
-    if at < submission.task.window_open:
-        return False, f"填报尚未开始（{_fmt(submission.task.window_open)} 开始）。"
-    if at > submission.deadline():
-        return False, (f"填报已于 {_fmt(submission.deadline())} 截止，报表已锁定；"
-                       "如需补报请联系上级单位延期。")
-    return True, ""
+    """(may edit, reason) from the one edit policy (reporting.policy.can_edit)."""
+    decision = can_edit(user, submission, now=at)
+    return decision.allowed, decision.reason
 
 
 def member_payload(members: list) -> list[dict[str, Any]]:
@@ -52,18 +43,18 @@ def member_payload(members: list) -> list[dict[str, Any]]:
 
 
 def member_header(sub_definition: dict, key: str, values: dict[str, Any], *, position: int, member_label: str,
-                  unit_code: str = "") -> entry_forms.MemberCard:
+                  unit_code: str = "") -> entry_layout.MemberCard:
     """A member card as the page sends it: title and progress only; entry.js builds its rows from the one
     template when the card is opened, so a 40-member form does not carry 40 copies of every field."""
     filled = required = 0
     for spec in sub_definition.get("fields", []):
-        if spec.get("optional") or not entry_forms.condition_holds(spec.get("condition"), values):
+        if spec.get("optional") or not entry_layout.condition_holds(spec.get("condition"), values):
             continue
         required += 1
-        filled += entry_forms.is_filled(values.get(spec["code"]))
+        filled += entry_layout.is_filled(values.get(spec["code"]))
     name = values.get("hospital_name")
     title = name if isinstance(name, str) and name and name != "--" else f"{member_label}{position}"
-    return entry_forms.MemberCard(key=key, position=position, title=title, unit_code=unit_code, items=[],
+    return entry_layout.MemberCard(key=key, position=position, title=title, unit_code=unit_code, items=[],
                                   filled=filled, required=required)
 
 
@@ -89,11 +80,11 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
     definition = submission.form_version.definition
     sub_definition = member_definition(submission)
     editable, readonly_reason = edit_state(user, submission)
-    items = entry_forms.layout(definition, submission.values or {})
-    filled, required = entry_forms.progress(items)
+    items = entry_layout.layout(definition, submission.values or {})
+    filled, required = entry_layout.progress(items)
     member_label = definition.get("member_label") or "成员单位"
     members: list = []
-    cards: list[entry_forms.MemberCard] = []
+    cards: list[entry_layout.MemberCard] = []
     member_options: list[Unit] = []
     template_card = None
     if sub_definition is not None:
@@ -101,7 +92,7 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         cards = [member_header(sub_definition, m.key, m.values or {}, position=i, member_label=member_label,
                                unit_code=m.member_unit.code if m.member_unit else "")
                  for i, m in enumerate(members, start=1)]
-        template_card = entry_forms.member_card(sub_definition, entry_forms.MEMBER_TEMPLATE_KEY, {}, position=0,
+        template_card = entry_layout.member_card(sub_definition, entry_layout.MEMBER_TEMPLATE_KEY, {}, position=0,
                                                 member_label=member_label)
         template_card.title = f"新{member_label}"
         if editable:
@@ -124,8 +115,8 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         "status_display": submission.get_status_display(),
         "editable": editable,
         "readonly_reason": readonly_reason,
-        "fields": entry_forms.client_fields(definition),
-        "member_fields": entry_forms.client_fields(sub_definition) if sub_definition else {},
+        "fields": entry_layout.client_fields(definition),
+        "member_fields": entry_layout.client_fields(sub_definition) if sub_definition else {},
         "member_label": member_label,
         "values": submission.values or {},
         "members": member_payload(members),
@@ -145,7 +136,7 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         "editable": editable,
         "readonly_reason": readonly_reason,
         "items": items,
-        "nav": entry_forms.navigation(items),
+        "nav": entry_layout.navigation(items),
         "filled": filled,
         "required": required,
         "has_members": sub_definition is not None,

@@ -16,15 +16,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from reporting.catalog import member_definition
-from reporting.models import Status, Submission, Task
+from exports.actions import export_request
+from exports.models import ExportJob
+from reporting.catalog_loader import member_definition
+from reporting.models import Status, Submission, Task, TaskForm
 from reporting.selectors import current_task, submission_for
+from reporting.workflow import TRANSITIONS, TransitionError, allowed_actions
 
 from . import actions, hooks, selectors
+from .exporting import register_kinds
 from .models import FieldComment, Notification
 from .paging import page_of
 from .templatetags.review_tags import label_comments
-from .workflow import TRANSITIONS, TransitionError, allowed_actions
 
 ACTION_DONE = {"approve": "已审核通过。", "reject": "已驳回，填报单位将收到通知。", "recheck": "已复核通过。",
                "recheck_reject": "已复核驳回，填报单位将收到通知。", "withdraw": "已撤销审核结果。",
@@ -54,10 +57,6 @@ def _require_supervisor(request: HttpRequest) -> None:
 
 def _export(request: HttpRequest, kind: str, task: Task, params: dict, fallback: str) -> HttpResponse:
     """Build an export right away through the exports app and hand over its download."""
-    from exports.actions import export_request
-    from exports.models import ExportJob
-
-    from .exporting import register_kinds
 
     register_kinds()  # idempotent; also found by exports.registry.autodiscover() through review/export_kinds.py
     job = export_request(acting_user=request.user, task=task, kind=kind, params=params, inline=True)
@@ -329,8 +328,6 @@ def progress(request: HttpRequest) -> HttpResponse:
 
 
 def _form_choices(task: Task) -> list[tuple[str, str]]:
-    from reporting.models import TaskForm
-
     return [(code, title) for code, title, parent in TaskForm.objects.filter(task=task).order_by("form_code")
             .values_list("form_code", "version__title", "version__definition__parent") if not parent]
 

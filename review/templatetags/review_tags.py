@@ -16,13 +16,13 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from reporting.catalog import member_definition
-from reporting.models import Status, Submission
+from reporting.catalog_loader import member_definition
+from reporting.models import Status, Submission, Transition
+from reporting.workflow import TRANSITIONS, Actor, actor_kinds, allowed_actions
 
 from ..actions import blocking_items, member_names
 from ..hooks import extra_blocking, extra_targets, links
-from ..models import FieldComment, Transition
-from ..workflow import TRANSITIONS, Actor, actor_kinds, allowed_actions
+from ..models import FieldComment
 
 register = template.Library()
 

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from reporting.models import Status, Submission
-from review import demo
 from review.models import FieldComment
+from tests import filling as demo
 from tests.browser import click, login, wait
 from tests.cast import PASSWORD
 

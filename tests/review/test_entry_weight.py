@@ -9,7 +9,7 @@ import time
 
 from django.urls import reverse
 
-from reporting.catalog import member_definition
+from reporting.catalog_loader import member_definition
 
 
 def test_it_sends_a_40_member_form_in_under_400_kb_with_each_help_text_once(cast, fill, client):

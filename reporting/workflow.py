@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, UnitLevel, User, audit
-from reporting.models import Status, Submission
 
-from .models import Transition
+from .models import FormVersion, Status, Submission, Transition
 
-# Who approves each form (the level of the reviewing unit); everything above it may re-check.
-APPROVER_LEVEL = {"t1": UnitLevel.NATION, "t2": UnitLevel.PROVINCE, "t3": UnitLevel.CITY, "t4": UnitLevel.CITY}
 LEVEL_RANK = {UnitLevel.NATION: 0, UnitLevel.PROVINCE: 1, UnitLevel.CITY: 2, UnitLevel.URBAN_ALLIANCE: 3,
               UnitLevel.COUNTY_ALLIANCE: 3, UnitLevel.MEMBER: 4}
 
@@ -76,30 +75,53 @@ class TransitionError(Exception):
         self.code = code
 
 
-# The level of the unit directly above a filling unit (the approver when the form is not in APPROVER_LEVEL).
+# Who approves a form is catalog data: the form's "approver_level" (nation | province | city); a form without
+# it is approved by the level directly above the filling unit. Every level above the approver may re-check.
 PARENT_LEVEL = {UnitLevel.PROVINCE: UnitLevel.NATION, UnitLevel.CITY: UnitLevel.PROVINCE,
                 UnitLevel.URBAN_ALLIANCE: UnitLevel.CITY, UnitLevel.COUNTY_ALLIANCE: UnitLevel.CITY,
                 UnitLevel.MEMBER: UnitLevel.CITY}
+
+
+APPROVER_RANKS = (UnitLevel.NATION, UnitLevel.PROVINCE, UnitLevel.CITY)
 
 
 def _level_rank(level: str) -> int:
     return LEVEL_RANK.get(level, 99)
 
 
-def approver_level(form_code: str, unit_level: str | None = None) -> str | None:
-    """The level of the units whose reviewers approve this form (表3/表4: the city; 表2: the province …)."""
-    return APPROVER_LEVEL.get(form_code) or (PARENT_LEVEL.get(unit_level) if unit_level else None)
+@lru_cache(maxsize=1024)
+def _declared_approver(form_version_id: int) -> str | None:
+    """The catalog's approver_level of a form version (versions are immutable: cached per process)."""
+    return (FormVersion.objects.filter(pk=form_version_id)
+            .values_list("definition__approver_level", flat=True).first())
 
 
-def approvable_forms(level: str) -> list[str]:
-    """Form codes a reviewer at `level` approves."""
-    return [code for code, lvl in APPROVER_LEVEL.items() if lvl == level]
+def approver_level(submission: Submission) -> str | None:
+    """The level of the units whose reviewers approve this submission's form (catalog "approver_level")."""
+    version = submission._state.fields_cache.get("form_version")
+    if version is not None and "definition" not in version.get_deferred_fields():
+        declared = version.definition.get("approver_level")
+    else:
+        declared = _declared_approver(submission.form_version_id)
+    return declared or PARENT_LEVEL.get(submission.unit.level)
 
 
-def recheckable_forms(level: str) -> list[str]:
-    """Form codes a reviewer at `level` re-checks (approved below it)."""
+def _approved_by(levels: list[str]) -> Q:
+    """Submissions whose form is approved at one of `levels` (declared, or by default the parent level)."""
+    fillers = [child for child, parent in PARENT_LEVEL.items() if parent in levels]
+    return (Q(form_version__definition__approver_level__in=levels)
+            | Q(form_version__definition__approver_level__isnull=True, unit__level__in=fillers))
+
+
+def approvable_q(level: str) -> Q:
+    """Submissions a reviewer at `level` approves."""
+    return _approved_by([level])
+
+
+def recheckable_q(level: str) -> Q:
+    """Submissions a reviewer at `level` re-checks (approved at a level below it)."""
     rank = _level_rank(level)
-    return [code for code, lvl in APPROVER_LEVEL.items() if rank < _level_rank(lvl)]
+    return _approved_by([lvl for lvl, r in LEVEL_RANK.items() if r > rank and lvl in APPROVER_RANKS])
 
 
 def actor_kinds(user: User, submission: Submission) -> set[str]:
@@ -114,7 +136,7 @@ def actor_kinds(user: User, submission: Submission) -> set[str]:
             and unit.path.startswith(user.unit.path) and user.unit_id != unit.id):
         kinds.add(Actor.SAMPLER)
     if user.role == Role.REVIEWER and unit.path.startswith(user.unit.path) and user.unit_id != unit.id:
-        level = approver_level(submission.form_code, unit.level)
+        level = approver_level(submission)
         if level is None:
             return kinds
         rank, approver_rank = _level_rank(user.unit.level), _level_rank(level)

@@ -4,9 +4,10 @@ Plain Python on purpose — no Django import anywhere in this package — so it 
 commands, Celery tasks, benchmarks and tests alike, and stays fast (see benchmarks/bench_engine.py).
 """
 
-from .catalog import Catalog, CatalogError, Check, Field, FormDefinition, Indicator, Target, load_catalog_dir
-from .evaluate import Result, Violation, evaluate, format_value
+from .compiler import Catalog, CatalogError, Check, Field, FormDefinition, Indicator, Target, load_catalog_dir
+from .evaluate import Result, Violation, evaluate
 from .expr import (
+    NOT_COLLECTED,
     Context,
     Expression,
     ExpressionError,
@@ -16,6 +17,7 @@ from .expr import (
     is_missing,
     is_unfilled,
 )
+from .values import format_value
 
 __all__ = [
     "Catalog",
@@ -28,6 +30,7 @@ __all__ = [
     "FormDefinition",
     "Indicator",
     "Missing",
+    "NOT_COLLECTED",
     "PeerGroup",
     "Result",
     "Target",

@@ -1,19 +1,6 @@
-"""Loading compiled catalogs from the catalog folders (reporting/catalogs/<slug>)."""
+"""A readable description of a compiled form (fields, derived checks, indicators) for `manage.py catalog`."""
 
 from __future__ import annotations
-
-from functools import lru_cache
-
-from django.conf import settings
-
-from indicators.engine import Catalog, load_catalog_dir
-from reporting.catalog import CATALOG_ROOT
-
-
-@lru_cache(maxsize=8)
-def folder_catalog(slug: str | None = None) -> Catalog:
-    return load_catalog_dir(CATALOG_ROOT / (slug or settings.FJZL_DEFAULT_CATALOG))
-
 
 DERIVED_DESCRIPTIONS = {
     "of": "“其中”项不能大于合计",

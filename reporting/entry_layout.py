@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from indicators.engine import ExpressionError, compile_expression
+from engine import NOT_COLLECTED, ExpressionError, compile_expression
 
-from .normalize import MISSING, NUMERIC_TYPES
+from .normalize import NUMERIC_TYPES
 
 MEMBER_TEMPLATE_KEY = "__KEY__"
 
@@ -42,8 +42,8 @@ def display_value(value: Any, field_type: str) -> str:
     """The text an input shows for a stored value."""
     if value is None:
         return ""
-    if value == MISSING:
-        return MISSING
+    if value == NOT_COLLECTED:
+        return NOT_COLLECTED
     if field_type == "yesno":
         if value is True:
             return "true"
@@ -184,7 +184,7 @@ def member_card(sub_definition: dict, key: str, values: dict[str, Any], *, posit
     items = layout(sub_definition, values, member=key, anchor_prefix=f"m{key}-s")
     filled, required = progress(items)
     name = values.get("hospital_name")
-    title = name if isinstance(name, str) and name and name != MISSING else f"{member_label}{position}"
+    title = name if isinstance(name, str) and name and name != NOT_COLLECTED else f"{member_label}{position}"
     return MemberCard(key=key, position=position, title=title, unit_code=unit_code, items=items, filled=filled,
                       required=required)
 

@@ -96,6 +96,8 @@ ABSENT: Any = _Sentinel("ABSENT")
 # apply to this unit, so checks and indicators that need it are not evaluated, and aggregations skip it.
 NOT_APPLICABLE: Any = _Sentinel("NOT_APPLICABLE")
 
+# "Not collected" (未统计) as stored and shown: the one "--" constant of the platform (engine.NOT_COLLECTED).
+NOT_COLLECTED = "--"
 # Strings clerks (and Excel imports) use for "not collected". Recognised without prior normalisation.
 _DASH_CHARS = frozenset("-－—–―‐‑‒﹣")
 
@@ -178,7 +180,7 @@ def _classify(v: Any, code: str) -> Any:
     if v is True or v is False:
         return v
     if isinstance(v, str):
-        if v == "--" or is_missing(v):
+        if v == NOT_COLLECTED or is_missing(v):
             return Missing("dash", code)
         if not v.strip():
             return Missing("unfilled", code)

@@ -3,15 +3,11 @@ submission is evaluated with, and the cached result stored on it."""
 
 from __future__ import annotations
 
-import json
 import time
-from collections import defaultdict
 from functools import lru_cache
 
-from django.db.models import QuerySet
-
-from indicators.engine import Catalog, evaluate
-from reporting.models import Status, Submission, Task, TaskForm
+from engine import Catalog, evaluate
+from reporting.models import FormVersion, Status, Submission, Task, TaskForm
 
 PEER_TTL_SECONDS = 300
 _peer_cache: dict[tuple[int, str], tuple[float, list[dict]]] = {}
@@ -19,8 +15,6 @@ _peer_cache: dict[tuple[int, str], tuple[float, list[dict]]] = {}
 
 @lru_cache(maxsize=32)
 def _catalog(hashes: tuple[str, ...]) -> Catalog:
-    from reporting.models import FormVersion
-
     versions = {v.content_hash: v.definition for v in FormVersion.objects.filter(content_hash__in=hashes)}
     return Catalog([versions[h] for h in hashes])
 
@@ -31,7 +25,7 @@ def catalog_for_task(task: Task) -> Catalog:
     return _catalog(hashes)
 
 
-def _peers(task_id: int, form_code: str) -> list[dict]:
+def peers_of(task_id: int, form_code: str) -> list[dict]:
     """Values of every started submission of the same form and task (outlier checks compare among peers).
 
     Cached for a few minutes: peer statistics move slowly, and an autosave must not read every peer.
@@ -101,7 +95,7 @@ def evaluate_submission(submission: Submission, *, peers: list[dict] | None = No
         members=members if form.subform is not None else None,
         children=children if children is not None else _children(submission),
         previous=prev_values, previous_members=prev_members,
-        peers=peers if peers is not None else _peers(submission.task_id, submission.form_code),
+        peers=peers if peers is not None else peers_of(submission.task_id, submission.form_code),
         explanations=explanations,
     ).to_dict()
     for violation in result.get("violations", []):
@@ -109,76 +103,3 @@ def evaluate_submission(submission: Submission, *, peers: list[dict] | None = No
         violation["member"] = keys[index] if isinstance(index, int) and index < len(keys) else ""
         violation["explanation_key"] = explanation_key(violation["check"], violation["member"])
     return result
-
-
-def reevaluate_submissions(submissions: QuerySet[Submission], *, chunk_size: int = 500) -> int:
-    """Re-evaluate and store results for many submissions, with peers/previous/children fetched in bulk."""
-    count = 0
-    peers_by_key: dict[tuple[int, str], list[dict]] = {}
-    # The old result is about to be replaced: do not read and decode it.
-    qs = submissions.select_related("task").defer("result").order_by("pk")
-    batch: list[Submission] = []
-    for submission in qs.iterator(chunk_size=chunk_size):
-        key = (submission.task_id, submission.form_code)
-        if key not in peers_by_key:
-            # The process-wide peer cache lets consecutive chunks on one worker read the peers once.
-            peers_by_key[key] = _peers(*key)
-        batch.append(submission)
-        if len(batch) >= chunk_size:
-            count += _evaluate_batch(batch, peers_by_key)
-            batch = []
-    if batch:
-        count += _evaluate_batch(batch, peers_by_key)
-    return count
-
-
-def _evaluate_batch(batch: list[Submission], peers_by_key: dict) -> int:
-    from reporting.models import MemberEntry
-
-    ids = [s.pk for s in batch]
-    members: dict[int, tuple[list[str], list[dict]]] = defaultdict(lambda: ([], []))
-    for sid, key, values in (MemberEntry.objects.filter(submission_id__in=ids).order_by("submission_id", "position",
-                                                                                         "id")
-                             .values_list("submission_id", "key", "values")):
-        members[sid][0].append(key)
-        members[sid][1].append(values)
-    previous: dict[tuple[int, str], dict] = {}
-    prev_tasks = {s.task.previous_id for s in batch if s.task.previous_id}
-    for unit_id, form_code, values in (Submission.objects.filter(task_id__in=prev_tasks,
-                                                                 unit_id__in=[s.unit_id for s in batch])
-                                       .exclude(status=Status.NOT_STARTED)
-                                       .values_list("unit_id", "form_code", "values")):
-        previous[(unit_id, form_code)] = values
-    children: dict[int, list[dict]] = defaultdict(list)
-    for parent_id, values in (Submission.objects.filter(task_id__in={s.task_id for s in batch},
-                                                        unit__parent_id__in=[s.unit_id for s in batch])
-                              .exclude(status=Status.NOT_STARTED).values_list("unit__parent_id", "values")):
-        children[parent_id].append(values)
-    catalogs = {task_id: catalog_for_task(Task(pk=task_id)) for task_id in {s.task_id for s in batch}}
-    for s in batch:
-        s.result = evaluate_submission(
-            s, peers=peers_by_key[(s.task_id, s.form_code)], previous=(previous.get((s.unit_id, s.form_code)), None),
-            children=children.get(s.unit_id, []), member_rows=members[s.pk], catalog=catalogs[s.task_id],
-        )
-    _store_results(batch)
-    return len(batch)
-
-
-def _store_results(batch: list[Submission]) -> None:
-    """Write many results in one executemany: bulk_update's CASE WHEN statement costs more than the engine."""
-    from django.db import connection, transaction
-
-    table = Submission._meta.db_table
-    if connection.vendor == "postgresql":
-        # One statement per batch: psycopg2's executemany is a round trip per row.
-        from psycopg2.extras import execute_values
-
-        rows = [(s.pk, json.dumps(s.result, ensure_ascii=False)) for s in batch]
-        with transaction.atomic(), connection.cursor() as cursor:
-            execute_values(cursor.cursor, f"UPDATE {table} AS t SET result = v.result::jsonb "
-                           "FROM (VALUES %s) AS v(id, result) WHERE t.id = v.id", rows, page_size=len(rows))
-        return
-    field = Submission._meta.get_field("result")
-    rows = [(field.get_db_prep_value(s.result, connection), s.pk) for s in batch]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET result = %s WHERE id = %s", rows)

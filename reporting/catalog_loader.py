@@ -1,16 +1,18 @@
-"""Loading catalog folders (reporting/catalogs/<slug>/) into immutable FormVersion rows."""
+"""The catalog loader: reads catalog folders (reporting/catalogs/<slug>/*.json, the catalog itself) into\nimmutable FormVersion rows, points tasks at them, and answers which definitions a task uses.\n\nThe compiler (JSON definition -> engine objects) is `engine.compiler`; the page layout is `reporting.entry_layout`.\n"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
-from django.db import transaction
+from django.conf import settings
 
-from indicators.engine.catalog import canonical_json
+from engine import Catalog, load_catalog_dir
+from engine.compiler import canonical_json
 
-from .models import FormVersion, Task, TaskForm
+from .models import Task, TaskForm
 
 CATALOG_ROOT = Path(__file__).resolve().parent / "catalogs"
 
@@ -27,38 +29,15 @@ def read_catalog(slug: str, root: Path | None = None) -> tuple[dict, list[dict]]
     return manifest, forms
 
 
+@lru_cache(maxsize=8)
+def folder_catalog(slug: str | None = None) -> Catalog:
+    """The compiled catalog of a folder (no database): for commands, analysis and tests."""
+    return load_catalog_dir(CATALOG_ROOT / (slug or settings.FJZL_DEFAULT_CATALOG))
+
+
 def available_catalogs(root: Path | None = None) -> list[str]:
     base = root or CATALOG_ROOT
     return sorted(p.name for p in base.iterdir() if (p / "manifest.json").exists())
-
-
-def form_version_for(definition: dict) -> FormVersion:
-    """The FormVersion row of this exact definition, created on first sight."""
-    digest = content_hash(definition)
-    version = FormVersion.objects.filter(content_hash=digest).first()
-    if version is None:
-        version = FormVersion.objects.create(
-            form_code=definition["code"], title=definition.get("title", definition["code"]),
-            content_hash=digest, definition=definition,
-        )
-    return version
-
-
-@transaction.atomic
-def attach_catalog(task: Task, forms: list[dict]) -> list[str]:
-    """Point the task at these definitions; returns the form codes whose version changed."""
-    changed: list[str] = []
-    for definition in forms:
-        version = form_version_for(definition)
-        tf, created = TaskForm.objects.get_or_create(task=task, form_code=definition["code"],
-                                                     defaults={"version": version})
-        if not created and tf.version_id != version.id:
-            tf.version = version
-            tf.save(update_fields=["version", "assigned_at"])
-            changed.append(definition["code"])
-        elif created:
-            changed.append(definition["code"])
-    return changed
 
 
 def task_definitions(task: Task) -> dict[str, dict]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from reporting.models import Status, Submission, SubmissionSnapshot, ValueChange
-from review.demo import STATE_PLAN
-from review.models import FieldComment, Notification, Transition
+from demo.states import STATE_PLAN
+from reporting.models import Status, Submission, SubmissionSnapshot, Transition, ValueChange
+from review.models import FieldComment, Notification
 
 pytestmark = pytest.mark.django_db
 

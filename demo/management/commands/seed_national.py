@@ -30,14 +30,13 @@ from accounts import actions as account_actions
 from accounts.models import Role, Unit, UnitLevel, User
 from accounts.naming import NATION_CODE, alliance_code, analyst_username, member_code, reviewer_username
 from accounts.regions import regions
-from indicators.catalogs import folder_catalog
+from engine.valuegen import ValueGenerator
 from reporting import actions as reporting_actions
+from reporting.catalog_loader import folder_catalog
 from reporting.models import Status, Submission, Task
+from review import actions as review_actions
 
-from ... import actions as review_actions
-from ...valuegen import ValueGenerator
-
-FAST_HASHERS = ["review.management.commands.seed_national.SeedPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+FAST_HASHERS = ["demo.management.commands.seed_national.SeedPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
 FORM_LEVELS = {"t1": "province", "t2": "city", "t3": "urban_alliance", "t4": "county_alliance"}
 POOL = 16
 LAST_YEAR = 2019

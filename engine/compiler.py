@@ -38,6 +38,7 @@ SEVERITIES = frozenset({"hard", "soft"})
 SCOPES = frozenset({"form", "members", "children"})
 TARGET_OPS = frozenset({">=", "<=", ">", "<", "==", "!="})
 UNIT_LEVELS = frozenset({"nation", "province", "city", "urban_alliance", "county_alliance", "member"})
+APPROVER_LEVELS = frozenset({"nation", "province", "city"})
 # Validation runs at load time only, so a regex is fine here.
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _FORM_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -52,7 +53,7 @@ class CatalogError(ValueError):
 
 
 def canonical_json(data: Any) -> str:
-    """The canonical JSON text a content hash is computed over (same as reporting.catalog)."""
+    """The canonical JSON text a content hash is computed over (same as reporting.catalog_loader)."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -237,6 +238,8 @@ class FormDefinition:
         self.subform_code: str | None = data.get("subform")
         self.parent: str | None = data.get("parent")
         self.member_label: str = data.get("member_label") or "成员单位"
+        # The level of the units whose reviewers approve this form (null: the level above the filling unit).
+        self.approver_level: str | None = data.get("approver_level")
         self.subform: FormDefinition | None = subform
         self.content_hash: str = hashlib.sha256(canonical_json(self.data).encode("utf-8")).hexdigest()
         where = f"表单 {self.code or '?'}"
@@ -245,6 +248,8 @@ class FormDefinition:
             problems.append(f"{where}：表单代码“{self.code}”不合规（应为小写字母开头的字母、数字、下划线）")
         if self.unit_level and self.unit_level not in UNIT_LEVELS:
             problems.append(f"{where}：unit_level“{self.unit_level}”未知")
+        if self.approver_level is not None and self.approver_level not in APPROVER_LEVELS:
+            problems.append(f"{where}：approver_level“{self.approver_level}”未知（应为 nation、province 或 city）")
         if subform is not None and subform.code != self.subform_code:
             problems.append(f"{where}：子表应为“{self.subform_code}”，实际传入“{subform.code}”")
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.demo import build_hierarchy
+from demo.states import lay_out_states
 from reporting import actions
 from reporting.models import Task
 
@@ -61,14 +62,12 @@ class Command(BaseCommand):
                 catalog_slug=settings.FJZL_DEFAULT_CATALOG, previous=previous,
             )
         else:
-            Task.objects.filter(pk=task.pk).update(window_open=window_open, window_close=window_close, is_current=True)
-            task.refresh_from_db()
+            task = actions.task_window_set(acting_user=None, task_id=task.pk, window_open=window_open,
+                                           window_close=window_close, is_current=True)
         return task
 
     def _demo_values(self, task: Task) -> None:
-        from reporting.demo import fill_demo
-
-        fill_demo(task)
+        lay_out_states(task)
 
 
 def _json_dumps(obj) -> str:

@@ -1,7 +1,7 @@
 """Evaluate one submission against its form definition: checks, indicators, attainment.
 
 The hot path (no violation, all values numbers) is a handful of loops over precompiled closures and flat
-tuples prepared by :class:`~indicators.engine.catalog.FormDefinition`. Everything that produces text —
+tuples prepared by :class:`~engine.compiler.FormDefinition`. Everything that produces text —
 violation messages, reasons why an indicator cannot be computed — only runs when there is something to say,
 so it may be slow and thorough: messages name the fields by their labels and show the values the clerk
 entered ("--" shown as "--"), so the clerk knows exactly what to fix.
@@ -10,13 +10,13 @@ entered ("--" shown as "--"), so the clerk knows exactly what to fix.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
-from .catalog import Check, FormDefinition
+from .compiler import Check, FormDefinition
 from .expr import (
     ABSENT,
     NOT_APPLICABLE,
+    NOT_COLLECTED,
     BinOp,
     Bool,
     BoolOp,
@@ -38,6 +38,7 @@ from .expr import (
     is_missing,
     is_unfilled,
 )
+from .values import format_value
 
 __all__ = ["Result", "Violation", "evaluate", "format_value"]
 
@@ -233,7 +234,7 @@ def _field_checks(
         if v is None or v is NOT_APPLICABLE:
             continue
         # slow path: "--", blank, numeric strings, Decimal, wrong types
-        if v == "--" or is_missing(v) or is_unfilled(v):
+        if v == NOT_COLLECTED or is_missing(v) or is_unfilled(v):
             continue
         n = _as_number(v)
         if type(n) is Missing or isinstance(v, bool):
@@ -485,14 +486,14 @@ def _match_previous(
     for p in previous_members:
         for k in keys:
             v = p.get(k)
-            if type(v) is str and (v := v.strip()) and v != "--":
+            if type(v) is str and (v := v.strip()) and v != NOT_COLLECTED:
                 index.setdefault((k, v), p)
     out: list[dict[str, Any] | None] = []
     for m in members:
         found = None
         for k in keys:
             v = m.get(k)
-            if type(v) is str and (v := v.strip()) and v != "--":
+            if type(v) is str and (v := v.strip()) and v != NOT_COLLECTED:
                 found = index.get((k, v))
                 if found is not None:
                     break
@@ -527,36 +528,6 @@ def _indicator_value(r: Any) -> float | None:
 # --------------------------------------------------------------------------------------------------------------
 # Text: values, reasons, messages (slow path only)
 # --------------------------------------------------------------------------------------------------------------
-
-
-def format_value(v: Any) -> str:
-    """A value as shown to a clerk: numbers without trailing zeros, "--" as "--", booleans as 是/否."""
-    if v is ABSENT or v is None:
-        return "未填"
-    if v is NOT_APPLICABLE:
-        return "不适用"
-    if v is True:
-        return "是"
-    if v is False:
-        return "否"
-    if isinstance(v, Missing):
-        return "--" if v.kind == "dash" else ("未填" if v.kind == "unfilled" else v.reason)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, (float, Decimal)):
-        f = float(v)
-        if not math.isfinite(f):
-            return str(f)
-        if f == int(f) and abs(f) < 1e15:
-            return str(int(f))
-        return f"{round(f, 4):.4f}".rstrip("0").rstrip(".")
-    if isinstance(v, str):
-        if is_missing(v):
-            return "--"
-        if not v.strip():
-            return "未填"
-        return v
-    return str(v)
 
 
 def reason_text(form: FormDefinition, m: Missing) -> str:

@@ -1,7 +1,7 @@
 """Plausible values for a form, generated from its catalog definition and repaired with the engine until clean.
 
-Used by the demo (review.demo) and by tests that need a complete, clean form whatever fields the catalog holds.
-No Django here: it works on compiled engine definitions (indicators.engine).
+Used by the demo (demo.states) and by tests that need a complete, clean form whatever fields the catalog holds.
+No Django here: it works on compiled engine definitions (engine).
 
 How: every field gets a value by type and unit, with a magnitude that depends on the field code (so the same
 field is of the same order in every unit: peer comparisons stay calm) and on the level of the unit; "其中"
@@ -18,8 +18,8 @@ import math
 import random
 from typing import Any
 
-from indicators.engine import FormDefinition, evaluate
-from indicators.engine.expr import BoolOp, Call, Compare, Context, Missing, Name, Node, Not
+from engine import FormDefinition, evaluate
+from engine.expr import BoolOp, Call, Compare, Context, Missing, Name, Node, Not
 
 LEVEL_SCALE = {"nation": 60.0, "province": 12.0, "city": 1.0, "urban_alliance": 0.08, "county_alliance": 0.06,
                "member": 0.02}

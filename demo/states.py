@@ -2,7 +2,7 @@
 (submission_save, submission_submit, approve, reject …) so the audit trail, transitions, snapshots and
 notifications are real.
 
-Values come from the catalog definitions (review.valuegen) and are repaired with the engine until clean, so
+Values come from the catalog definitions (engine.valuegen) and are repaired with the engine until clean, so
 this works for whatever fields the catalog holds. The previous task (2018) is filled and approved first, so the
 current values grow from it and previous-period comparisons show.
 
@@ -23,12 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Unit, UnitLevel, User
-from reporting.actions import member_add, submission_save
+from engine.valuegen import ValueGenerator, break_one
+from reporting.actions import member_add, submission_save, task_window_set
+from reporting.evaluation import catalog_for_task
 from reporting.models import Status, Submission, Task
-
-from . import actions
-from .valuegen import ValueGenerator, break_one
-from .workflow import LEVEL_RANK, approver_level
+from reporting.workflow import LEVEL_RANK, approver_level
+from review import actions
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _reviewer_at(unit: Unit, level: str) -> User | None:
 
 
 def _rechecker(submission: Submission) -> User | None:
-    level = approver_level(submission.form_code, submission.unit.level)
+    level = approver_level(submission)
     rank = LEVEL_RANK.get(level, 0)
     above = [lvl for lvl, r in LEVEL_RANK.items() if r == rank - 1]
     return _reviewer_at(submission.unit, above[0]) if above else None
@@ -108,7 +108,6 @@ class _Filler:
     """Generates and saves the values of one submission."""
 
     def __init__(self, task: Task) -> None:
-        from indicators.services import catalog_for_task
 
         self.task = task
         self.catalog = catalog_for_task(task)
@@ -150,7 +149,7 @@ class _Filler:
         _generated[key] = copy.deepcopy((values, members))
         return values, members, member_units
 
-    def save(self, submission: Submission, values: dict, members: list[dict] | None, member_units: list[Unit],
+    def store(self, submission: Submission, values: dict, members: list[dict] | None, member_units: list[Unit],
              explanations: dict | None = None) -> Submission:
         filler = _filler(submission.unit)
         if filler is None:
@@ -194,12 +193,12 @@ def lay_out(plan: Plan, filler: _Filler, previous: Submission | None) -> None:
         broken = break_one(form, values, members, "hard" if state == HARD_ERROR else "soft", **filler.context)
         if broken is not None:
             values = broken[0]
-        filler.save(submission, values, members, member_units)
+        filler.store(submission, values, members, member_units)
         return
-    submission = filler.save(submission, values, members, member_units)
+    submission = filler.store(submission, values, members, member_units)
     extra = _explain_remaining(submission)
     if extra:
-        submission = filler.save(submission, {}, None, [], explanations=extra)
+        submission = filler.store(submission, {}, None, [], explanations=extra)
     if state == CLEAN_DRAFT:
         return
     user = _filler(submission.unit)
@@ -211,7 +210,7 @@ def lay_out(plan: Plan, filler: _Filler, previous: Submission | None) -> None:
         return
     if state == SUBMITTED:
         return
-    approver = _reviewer_at(submission.unit, approver_level(submission.form_code, submission.unit.level))
+    approver = _reviewer_at(submission.unit, approver_level(submission))
     if approver is None:
         return
     if state == REJECTED:
@@ -240,20 +239,19 @@ def fill_previous(task: Task) -> None:
     if previous is None:
         return
     window_close = previous.window_close
-    Task.objects.filter(pk=previous.pk).update(window_close=timezone.now() + timedelta(hours=1))
-    previous.refresh_from_db()
+    previous = task_window_set(acting_user=None, task_id=previous.pk, window_close=timezone.now() + timedelta(hours=1))
     try:
         plans = [Plan(p.submission, APPROVED) for p in plan_states(previous)]
         filler = _Filler(previous)
         for plan in plans:
             lay_out(plan, filler, None)
     finally:
-        Task.objects.filter(pk=previous.pk).update(window_close=window_close)
+        task_window_set(acting_user=None, task_id=previous.pk, window_close=window_close)
 
 
 @transaction.atomic
 def lay_out_states(task: Task) -> None:
-    """Called by reporting.demo.fill_demo for the current demo task."""
+    """Lay out every workflow state for the current demo task (seed_demo)."""
     fill_previous(task)
     filler = _Filler(task)
     previous_by_key = {}
