@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -93,6 +94,7 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         "fields": entry_layout.client_fields(definition),
         "member_fields": entry_layout.client_fields(sub_definition) if sub_definition else {},
         "member_label": member_label,
+        "condition_js": static("js/condition.js"),
         "values": submission.values or {},
         "members": member_payload(members),
         "explanations": submission.explanations or {},
