@@ -68,6 +68,12 @@ def user_password_change(*, acting_user: User, password: str) -> None:
 
 
 @transaction.atomic
+def user_email_set(*, acting_user: User | None, user: User, email: str) -> None:
+    """Set the e-mail address messages are sent to ("" removes it)."""
+    if user.email != email:
+        User.objects.filter(pk=user.pk).update(email=email)
+        user.email = email
+    audit(actor=acting_user, action="user_email_set", unit=user.unit, obj=user)
 def user_password_set(*, acting_user: User | None, user: User, password: str,
                       must_change_password: bool = False) -> None:
     """Set a known password (the demo seed resets its accounts' passwords so the printed logins work)."""

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse, HttpResponseRedirect
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -33,3 +35,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         actions.user_password_change(acting_user=self.request.user, password=form.cleaned_data["new_password1"])
         update_session_auth_hash(self.request, self.request.user)
         return HttpResponseRedirect(self.get_success_url())
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """个人信息: who the user is, which unit, role and the last login; links to 修改密码."""
+    return render(request, "registration/profile.html", {"profile_user": request.user})

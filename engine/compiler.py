@@ -54,7 +54,7 @@ class CatalogError(ValueError):
 
 
 def canonical_json(data: Any) -> str:
-    """The canonical JSON text a content hash is computed over (same as reporting.catalog)."""
+    """The canonical JSON text a content hash is computed over (same as reporting.catalog_loader)."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -20,6 +19,7 @@ from accounts.models import Role, Unit, UnitLevel, User
 from . import entry_layout
 from .catalog_loader import member_definition
 from .models import Status, Submission
+from .panel import client_result
 from .policy import can_edit
 from .selectors import current_task, submission_for, submissions_for
 
@@ -40,6 +40,15 @@ def edit_state(user: User, submission: Submission, at=None) -> tuple[bool, str]:
 def member_payload(members: list) -> list[dict[str, Any]]:
     return [{"key": m.key, "position": m.position, "values": m.values,
              "unit": m.member_unit.code if m.member_unit_id and m.member_unit else ""} for m in members]
+
+
+def field_comment_payload(submission: Submission) -> list[dict[str, str]]:
+    """The reviewers' open comments, shown at their fields (a marker and the text) by entry.js."""
+    rows = (submission.field_comments.filter(resolved=False).select_related("author")
+            .order_by("created_at", "id"))
+    return [{"key": f"{c.member_key}/{c.field_code}" if c.member_key else c.field_code, "text": c.text,
+             "author": str(c.author) if c.author_id else "", "answer": c.answer or "",
+             "at": timezone.localtime(c.created_at).strftime("%m-%d %H:%M")} for c in rows]
 
 
 def _submit_box_template() -> str:
@@ -71,6 +80,8 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         template_card = entry_layout.member_card(sub_definition, entry_layout.MEMBER_TEMPLATE_KEY, {}, position=0,
                                                 member_label=member_label)
         template_card.title = f"新{member_label}"
+        for card in cards:  # cards arrive as headers; entry.js fills a body from the one template when opened
+            card.items = []
         if editable:
             used = {m.member_unit_id for m in members if m.member_unit_id}
             member_options = [u for u in Unit.objects.filter(parent_id=submission.unit_id, level=UnitLevel.MEMBER)
@@ -94,16 +105,16 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         "fields": entry_layout.client_fields(definition),
         "member_fields": entry_layout.client_fields(sub_definition) if sub_definition else {},
         "member_label": member_label,
-        "condition_js": static("js/condition.js"),
         "values": submission.values or {},
         "members": member_payload(members),
         "explanations": submission.explanations or {},
-        "result": submission.result or {},
+        "result": client_result(submission.result),
         "indicators": [{"code": i["code"], "label": i.get("label", i["code"]), "unit": i.get("unit", ""),
                         "target": i.get("target")} for i in definition.get("indicators", [])],
         "member_indicators": ([{"code": i["code"], "label": i.get("label", i["code"]), "unit": i.get("unit", "")}
                                for i in sub_definition.get("indicators", [])] if sub_definition else []),
         "urls": urls,
+        "comments": field_comment_payload(submission),
     }
     return {
         "submission": submission,
@@ -160,3 +171,21 @@ def home(request: HttpRequest) -> HttpResponse:
         "task": task, "own_submissions": own, "summary": summary, "total": total,
         "is_supervisor": user.role in (Role.REVIEWER, Role.ANALYST, Role.ADMIN) or user.is_superuser,
     })
+
+
+@login_required
+def task_history(request: HttpRequest) -> HttpResponse:
+    """任务/表期 history: every task the user's unit took part in, newest first, with its forms. Forms of a
+    task whose window has closed open read-only (edit_state says why)."""
+    user = request.user
+    rows: dict[int, dict[str, Any]] = {}
+    qs = (submissions_for(user).filter(unit_id=user.unit_id) if user.unit_id else Submission.objects.none())
+    for s in qs.defer(*HISTORY_DEFER).order_by("-task__period_end", "-task_id", "form_code"):
+        row = rows.setdefault(s.task_id, {"task": s.task, "forms": []})
+        row["forms"].append({"submission": s, "editable": edit_state(user, s)[0]})
+    current = current_task()
+    return render(request, "reporting/history.html", {"tasks": list(rows.values()),
+                                                      "current_id": current.pk if current else None})
+
+
+HISTORY_DEFER = ("values", "explanations", "result", "form_version__definition")

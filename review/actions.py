@@ -28,7 +28,9 @@ from reporting.workflow import (
     transition,
 )
 
+from . import hooks
 from .models import FieldComment, Notification
+from .signals import notifications_created
 
 SUBMITTED_STATES = (Status.SUBMITTED, Status.APPROVED, Status.RECHECKED)
 
@@ -116,7 +118,7 @@ def gate(submission: Submission) -> tuple[dict, list[dict]]:
 
     result = evaluate_submission(submission)
     return result, blocking_items(result, submission.form_version.definition, member_definition(submission),
-                                  member_names(submission))
+                                  member_names(submission)) + hooks.extra_blocking(submission)
 
 
 def member_names(submission: Submission) -> list[tuple[str, str]]:
@@ -156,7 +158,8 @@ def notify(recipients: Iterable[User], submission: Submission | None, verb: str,
            exclude: User | None = None) -> int:
     rows = [Notification(recipient=u, submission=submission, verb=verb, text=text[:300])
             for u in {u.pk: u for u in recipients}.values() if exclude is None or u.pk != exclude.pk]
-    Notification.objects.bulk_create(rows)
+    rows = Notification.objects.bulk_create(rows)
+    notifications_created.send(sender=Notification, notifications=rows, submission=submission, verb=verb)
     return len(rows)
 
 
@@ -193,6 +196,8 @@ def submission_submit(*, acting_user: User, submission_id: int) -> SubmitOutcome
             submission=submission, revision=submission.revision, values=submission.values, members=members,
             explanations=submission.explanations, result=result, form_version_id=submission.form_version_id,
             created_by=acting_user)
+        for submitted in hooks.on_submitted:
+            submitted(submission, snapshot, acting_user)
         # Open comments of an earlier rejection are settled by the resubmission.
         submission.field_comments.filter(resolved=False).update(resolved=True)
         notify(_reviewers_of(approver_unit(submission)), submission, "submitted",
@@ -215,6 +220,7 @@ def _comment_rows(submission: Submission, comments: Iterable[dict], author: User
     lead = field_labels(submission.form_version.definition)
     member = field_labels(member_definition(submission))
     keys = set(submission.members.values_list("key", flat=True))
+    extra = hooks.extra_targets(submission)
     rows = []
     for c in comments:
         text = str(c.get("text") or "").strip()
@@ -227,7 +233,7 @@ def _comment_rows(submission: Submission, comments: Iterable[dict], author: User
                 raise ReviewError("批注所指的成员单位不存在。")
             if code not in member:
                 raise ReviewError(f"成员单位子表中没有指标“{code}”。")
-        elif code not in lead:
+        elif code not in lead and code not in extra:
             raise ReviewError(f"表中没有指标“{code}”。")
         rows.append(FieldComment(submission=submission, member_key=member_key, field_code=code, text=text[:2000],
                                  author=author))
@@ -244,9 +250,9 @@ def submission_reject(*, acting_user: User, submission_id: int, reason: str,
         submission = transition(submission_id=submission_id, action="reject", acting_user=acting_user,
                                 reason=reason, data={"comments": len(rows)})
         FieldComment.objects.bulk_create(rows)
-        note = f"，并对{len(rows)}项指标提出批注" if rows else ""
+        note = f"（另对{len(rows)}项指标提出批注，见报表中各指标旁）" if rows else ""
         notify(_fillers_of(submission), submission, "rejected",
-               f"《{_form_title(submission)}》被{_who(acting_user)}驳回{note}：{reason.strip()}")
+               f"《{_form_title(submission)}》被{_who(acting_user)}驳回。驳回原因：{reason.strip()}{note}")
     return submission
 
 
@@ -265,7 +271,8 @@ def submission_recheck(*, acting_user: User, submission_id: int, passed: bool = 
         if passed:
             text = f"《{title}》已由{_who(acting_user)}复核通过。"
         else:
-            text = f"《{title}》被{_who(acting_user)}复核驳回：{reason.strip()}"
+            note = f"（另对{len(rows)}项指标提出批注，见报表中各指标旁）" if rows else ""
+            text = f"《{title}》被{_who(acting_user)}复核驳回。驳回原因：{reason.strip()}{note}"
         recipients = _fillers_of(submission) + _reviewers_of(approver_unit(submission))
         notify(recipients, submission, "rechecked" if passed else "recheck_rejected", text, exclude=acting_user)
     return submission
@@ -345,7 +352,8 @@ def field_comment_add(*, acting_user: User, submission_id: int, field_code: str,
         audit(actor=acting_user, action="field_comment_add", unit=submission.unit, obj=submission,
               field=field_code, member=member_key, comment=comment.pk)
         label = (field_labels(member_definition(submission)) if member_key
-                 else field_labels(submission.form_version.definition)).get(field_code, field_code)
+                 else {**field_labels(submission.form_version.definition), **hooks.extra_targets(submission)}
+                 ).get(field_code, field_code)
         notify(_fillers_of(submission), submission, "commented",
                f"{_who(acting_user)}对《{_form_title(submission)}》的“{label}”提出批注：{comment.text}")
     return comment
