@@ -20,6 +20,7 @@ from reporting.models import Status, Submission, SubmissionSnapshot
 
 from . import hooks
 from .models import FieldComment, Notification
+from .signals import notifications_created
 from .workflow import Actor, TransitionError, actor_kinds, approver_level, check_transition, transition
 
 SUBMITTED_STATES = (Status.SUBMITTED, Status.APPROVED, Status.RECHECKED)
@@ -149,7 +150,8 @@ def notify(recipients: Iterable[User], submission: Submission | None, verb: str,
            exclude: User | None = None) -> int:
     rows = [Notification(recipient=u, submission=submission, verb=verb, text=text[:300])
             for u in {u.pk: u for u in recipients}.values() if exclude is None or u.pk != exclude.pk]
-    Notification.objects.bulk_create(rows)
+    rows = Notification.objects.bulk_create(rows)
+    notifications_created.send(sender=Notification, notifications=rows, submission=submission, verb=verb)
     return len(rows)
 
 
