@@ -117,4 +117,10 @@ def submission_links(submission) -> list[tuple[str, str]]:
     return [("自评估报告", reverse("selfassessment:edit", args=[submission.pk]))]
 
 
+def board_links(request: HttpRequest, task: Task, unit: Unit) -> list[tuple[str, str]]:
+    if not TaskReport.objects.filter(task=task).exists():
+        return []
+    return [("下载自评估报告（zip）", f"{reverse('selfassessment:bundle')}?task={task.code}&unit={unit.code}")]
+
+
 __all__ = ["report_edit", "report_bundle", "review_panel", "submission_links", "Report"]

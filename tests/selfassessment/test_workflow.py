@@ -87,6 +87,7 @@ def test_it_shows_report_status_per_unit_on_the_progress_board(cast, fill, clien
         page = client.get(reverse("review:progress"), {"task": cast.task.code}).content.decode()
     assert "自评报告：待上传盖章扫描件" in page
     assert "自评报告：未开始" in page  # the sibling alliance 3701001-2 has not begun
+    assert "下载自评估报告（zip）" in page
 
 
 def test_it_opens_the_editor_only_inside_the_scope(cast, fill, client):
