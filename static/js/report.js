@@ -100,7 +100,10 @@ export class ReportEditor {
       el.classList.add("is-dirty");
     });
     if (typeof saved.base === "number" && saved.base < this.revision) this.revision = saved.base;
-    if (restored.length) this.say(`已恢复本机保存但尚未提交的${restored.length}节内容，正在提交……`);
+    if (restored.length) {
+      this.say(`已恢复本机保存但尚未提交的${restored.length}节内容，正在提交……`);
+      this.notice.dataset.kind = "restored";
+    }
     this.updateProgress();
   }
 
@@ -183,6 +186,7 @@ export class ReportEditor {
       });
       (body.conflicts || []).forEach((c) => this.showConflict(c));
       this.persist();
+      if (!body.conflicts && this.notice && this.notice.dataset.kind === "restored") this.notice.classList.add("d-none");
       this.setState(body.conflicts ? "有冲突，请处理" : "已保存", body.conflicts ? "danger" : "success",
                     body.conflicts ? "conflict" : "saved");
       if (Object.keys(this.pending).some((k) => !(body.conflicts || []).some((c) => c.key === k))) this.flushSoon(300);
@@ -343,6 +347,7 @@ export class ReportEditor {
 
   say(text) {
     if (!this.notice) return;
+    this.notice.dataset.kind = "";
     this.notice.textContent = text;
     this.notice.classList.remove("d-none");
   }
