@@ -100,6 +100,10 @@ def review_panel(request: HttpRequest, submission) -> str:
     from review.workflow import Actor, actor_kinds, allowed_actions
 
     allowed = allowed_actions(request.user, submission)
+    labels = {f["code"]: f.get("label", f["code"]) for f in submission.form_version.definition.get("fields", [])}
+    headings = {s["key"]: s["heading"].rstrip("。") for s in report.framework.sections}
+    for a in outline["attachments"]:
+        a["where"] = headings.get(a["section"], "") if a["section"] else labels.get(a["field"], a["field"])
     return render_to_string("selfassessment/_review_panel.html", {
         "submission": submission, "outline": outline,
         "levels": {s["key"]: s.get("level", 1) for s in report.framework.sections},

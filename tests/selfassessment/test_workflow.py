@@ -48,12 +48,18 @@ def test_it_shows_the_report_to_reviewers_who_comment_per_section_and_reject_poi
     write_all(cast.jinan_urban, submission, "<p>本院牵头组建城市医疗集团。</p>")
     stamp(cast.jinan_urban, submission)
     from review.actions import submission_submit
+    from selfassessment.actions import attachment_add
+    from tests.files.samples import pdf_bytes, upload
+
+    attachment_add(acting_user=cast.jinan_urban, submission_id=submission.pk,
+                   upload=upload("分工协作协议.pdf", pdf_bytes()), section="s2_1_2")
 
     submission_submit(acting_user=cast.jinan_urban, submission_id=submission.pk)
     client.force_login(cast.jinan_reviewer)
     page = client.get(reverse("review:submission", args=[submission.pk])).content.decode()
     assert "医联体建设情况自评估报告框架" in page and "本院牵头组建城市医疗集团。" in page
     assert 'name="comment::report.s2_1_2"' in page
+    assert "分工协作协议.pdf</a>（2.医联体内分工协作情况）" in page
     response = client.post(reverse("review:act", args=[submission.pk]), {
         "action": "reject", "reason": "报告内容不完整",
         "comment::report.s2_1_2": "请补充分工协作的具体做法。"})
