@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from accounts.models import Role, Unit
+from accounts.models import Unit
 from accounts.scoping import can_see_unit
 from reporting.models import Task
+from reporting.policy import can_edit
 from reporting.selectors import current_task, submission_for, submissions_for
 
 from .bundle import report_zip
@@ -30,8 +31,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if report is None:
         raise Http404("本任务不要求该单位提交自评估报告。")
     user = request.user
-    is_filler = user.role == Role.FILLER and user.unit_id == submission.unit_id
-    editable = is_filler and submission.is_editable and submission.window_is_open()
+    editable = can_edit(user, submission).allowed
     outline = report_outline(submission, report)
     by_key = {s["key"]: s for s in report.framework.sections}
     sections = []
@@ -97,7 +97,7 @@ def review_panel(request: HttpRequest, submission) -> str:
         return ""
     report = report_for(submission)
     outline = report_outline(submission, report)
-    from review.workflow import Actor, actor_kinds, allowed_actions
+    from reporting.workflow import Actor, actor_kinds, allowed_actions
 
     allowed = allowed_actions(request.user, submission)
     labels = {f["code"]: f.get("label", f["code"]) for f in submission.form_version.definition.get("fields", [])}

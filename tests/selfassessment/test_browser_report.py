@@ -7,8 +7,8 @@ import pytest
 from selenium.common.exceptions import NoAlertPresentException, UnexpectedAlertPresentException
 from selenium.webdriver.common.by import By
 
-from review import demo
 from selfassessment.models import Report
+from tests import filling as demo
 from tests.browser import MISSING, click, login, wait
 from tests.cast import PASSWORD, build_cast
 
