@@ -236,3 +236,11 @@ def test_it_sends_through_a_plugged_in_channel_beside_e_mail(mailable, sent, set
     assert sorted(m.to[0] for m in mails) == ["3701001@demo.invalid", "3701002@demo.invalid"]
     assert [(m.address, m.subject) for m in handed] == [("13900000000", "整改到期")]
     assert set(Delivery.objects.filter(channel="sms").values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+def test_it_mails_a_large_audience_through_one_flush(mailable, sent):
+    cast = mailable
+    mails = sent(actions.notice_publish, acting_user=cast.nation_reviewer, title="全国通知", body="请按时上报。")
+    recipients = {m.to[0] for m in mails}
+    assert len(recipients) == len(mails) > actions.ENQUEUE_ONE_BY_ONE
+    assert "370000@demo.invalid" in recipients and "100000-sh@demo.invalid" not in recipients  # not the publisher
