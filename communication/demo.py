@@ -25,6 +25,7 @@ DOC_TITLES = {
     "03_部分评估考核指标说明.md": "部分评估考核指标说明（指标说明）",
     "04_信息平台操作手册.md": "分级诊疗制度建设信息平台操作手册",
 }
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 NOTICE_TITLE = "关于开展2019年分级诊疗制度第三方评估信息填报工作的通知"
 
 # (asker username, category, title, body, responder username, answer, form, field, promote)
@@ -72,6 +73,39 @@ def forms_document(task: Task) -> str:
     return "\n".join(lines) + "\n"
 
 
+def as_docx(text: str) -> bytes:
+    """A Word copy of a markdown text (headings, quotes, list items, paragraphs) for the 下载区."""
+    from io import BytesIO
+
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = "SimSun"
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+    for block in text.split("\n\n"):
+        block = block.strip()
+        if not block:
+            continue
+        heading = len(block) - len(block.lstrip("#"))
+        if heading and block[heading:heading + 1] == " ":
+            doc.add_heading(block[heading + 1:], level=min(heading - 1, 3))
+        elif block.startswith("> "):
+            doc.add_paragraph(block[2:]).runs[0].italic = True
+        else:
+            for line in block.splitlines():
+                if line.startswith("- "):
+                    doc.add_paragraph(line[2:], style="List Bullet")
+                elif line.startswith("  "):
+                    doc.add_paragraph(line.strip())
+                else:
+                    doc.add_paragraph(line)
+    out = BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
 def _user(username: str) -> User | None:
     return User.objects.filter(username=username).select_related("unit").first()
 
@@ -101,7 +135,8 @@ def seed(task: Task) -> None:
         documents = [(title, name, (DOCS / name).read_text(encoding="utf-8")) for name, title in DOC_TITLES.items()]
         documents.insert(2, ("考核指标框架（表1—表4）", "05_考核指标框架.md", forms_document(task)))
         for title, name, text in documents:
-            files = [SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/markdown")] if attach else []
+            files = ([SimpleUploadedFile(name.replace(".md", ".docx"), as_docx(text), content_type=DOCX_TYPE)]
+                     if attach else [])
             body = "见附件。" if attach else text
             actions.notice_publish(acting_user=nation, title=title, body=body, kind=NoticeKind.DOWNLOAD, task=task,
                                    send_mail=False, files=files)
