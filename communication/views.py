@@ -49,7 +49,8 @@ def notices(request: HttpRequest, kind: str = NoticeKind.NOTICE) -> HttpResponse
         n.is_read = n.pk in read
     return render(request, "communication/notices.html", {
         "page": page, "kind": kind, "kind_label": NoticeKind(kind).label,
-        "active": "downloads" if kind == NoticeKind.DOWNLOAD else "notices", "can_publish": selectors.can_publish(request.user),
+        "active": "downloads" if kind == NoticeKind.DOWNLOAD else "notices",
+        "unread_notices": selectors.unread_count(request.user), "can_publish": selectors.can_publish(request.user),
         "tasks": Task.objects.order_by("-period_end"), "task_code": task_code,
     })
 
