@@ -41,7 +41,11 @@ INSTALLED_APPS = [
     "indicators",
     "review",
     "exports",
+    "files",
+    "selfassessment",
     "communication",
+    "results",
+    "sampling",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +149,26 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files (files app): S3-compatible object storage (MinIO, OSS, COS) when S3_BUCKET is set, so several
+# web and worker machines share them; the local MEDIA_ROOT otherwise.
+if os.environ.get("S3_BUCKET"):
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": os.environ["S3_BUCKET"],
+        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "region_name": os.environ.get("S3_REGION", "us-east-1"),
+        "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path"),
+        "file_overwrite": False,
+        "default_acl": None,
+        "querystring_auth": True,
+    }}
+# Upload limits (files.FileLimit rows set by the administrator override these defaults).
+FILES_MAX_FILE_BYTES = int(os.environ.get("FILES_MAX_FILE_BYTES", 20 * 1024 * 1024))
+FILES_MAX_UNIT_BYTES = int(os.environ.get("FILES_MAX_UNIT_BYTES", 500 * 1024 * 1024))
+FILES_ZIP_MAX_ENTRIES = 5000
+FILES_ZIP_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
+FILES_ZIP_MAX_RATIO = 100
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -233,3 +257,4 @@ CELERY_BEAT_SCHEDULE = {
     "communication-flush": {"task": "communication.tasks.flush_deliveries", "schedule": 60.0},
     "communication-digests": {"task": "communication.tasks.send_digests", "schedule": crontab(hour=17, minute=30)},
 }
+RESULTS_MIN_CELL_UNITS = int(os.environ.get("RESULTS_MIN_CELL_UNITS", "3"))
