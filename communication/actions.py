@@ -387,16 +387,16 @@ def notice_publish(*, acting_user: User, title: str, body: str, kind: str = Noti
 
 
 def _attach(acting_user: User, notice: Notice, upload) -> NoticeAttachment:
-    from django.apps import apps
+    """Store one file through the `files` app (its name, size, type and quota checks apply)."""
+    from files.actions import file_store
+    from files.sniff import FileRefused
 
-    if not apps.is_installed("files"):
-        raise CommError("附件功能暂未启用。")
-    from files.actions import file_store  # noqa: PLC0415 - optional app
-
-    stored = file_store(acting_user=acting_user, upload=upload, purpose="notice", unit=notice.publisher_unit)
-    return NoticeAttachment.objects.create(notice=notice, stored_file_id=stored.pk,
-                                           name=getattr(stored, "name", upload.name)[:255],
-                                           size=getattr(stored, "size", 0) or 0)
+    try:
+        stored = file_store(acting_user=acting_user, unit=notice.publisher_unit, upload=upload, purpose="notice")
+    except FileRefused as e:
+        raise CommError(f"附件“{getattr(upload, 'name', '')}”未能上传：{e.message}") from None
+    return NoticeAttachment.objects.create(notice=notice, stored_file=stored, name=stored.original_name[:255],
+                                           size=stored.size)
 
 
 def notice_withdraw(*, acting_user: User, notice_id: int) -> Notice:

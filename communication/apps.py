@@ -8,4 +8,10 @@ class CommunicationConfig(AppConfig):
 
     def ready(self) -> None:
         # Mail for the review workflow's in-app notifications (review never imports communication).
+        # A notice's files are read by the notice's audience (files.access asks this rule for purpose "notice").
+        from files.access import register_reader
+
         from . import receivers  # noqa: F401
+        from .selectors import may_read_notice_file
+
+        register_reader("notice", may_read_notice_file)

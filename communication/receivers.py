@@ -28,8 +28,12 @@ SUBJECTS = {
     "reopened": "填报截止时间已延期：《{form}》",
     "commented": "审核批注：《{form}》",
     "answered": "批注已回复：{unit}《{form}》",
+    "rectification": "整改要求：《{form}》",
+    "rectification_answered": "整改已回复：{unit}《{form}》",
+    "rectification_closed": "整改事项已关闭：《{form}》",
+    "rectification_reopened": "整改事项重新打开：《{form}》",
 }
-REVIEWER_VERBS = {"submitted", "answered"}
+REVIEWER_VERBS = {"submitted", "answered", "rectification_answered"}
 
 
 def _comments(submission) -> str:

@@ -94,14 +94,8 @@ def notice_new(request: HttpRequest) -> HttpResponse:
             return redirect("communication:notice", pk=item.pk)
     return render(request, "communication/notice_form.html", {
         "levels": levels, "roles": Role.choices, "kinds": NoticeKind.choices, "form": form,
-        "tasks": Task.objects.order_by("-period_end"), "files_enabled": _files_enabled(),
+        "tasks": Task.objects.order_by("-period_end"),
     })
-
-
-def _files_enabled() -> bool:
-    from django.apps import apps
-
-    return apps.is_installed("files")
 
 
 @login_required
