@@ -17,6 +17,7 @@ from reporting.models import Task
 from . import actions
 from .catalog import definitions
 from .models import FaqEntry, Notice, NoticeKind, QuestionCategory
+from .wordfile import DOCX_TYPE, as_docx
 
 DOCS = Path(__file__).resolve().parent / "demo_docs"
 DOC_TITLES = {
@@ -25,7 +26,6 @@ DOC_TITLES = {
     "03_部分评估考核指标说明.md": "部分评估考核指标说明（指标说明）",
     "04_信息平台操作手册.md": "分级诊疗制度建设信息平台操作手册",
 }
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 NOTICE_TITLE = "关于开展2019年分级诊疗制度第三方评估信息填报工作的通知"
 
 # (asker username, category, title, body, responder username, answer, form, field, promote)
@@ -71,39 +71,6 @@ def forms_document(task: Task) -> str:
                 lines.append(f"  说明：{f['help']}")
         lines.append("")
     return "\n".join(lines) + "\n"
-
-
-def as_docx(text: str) -> bytes:
-    """A Word copy of a markdown text (headings, quotes, list items, paragraphs) for the 下载区."""
-    from io import BytesIO
-
-    from docx import Document
-    from docx.oxml.ns import qn
-
-    doc = Document()
-    normal = doc.styles["Normal"]
-    normal.font.name = "SimSun"
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
-    for block in text.split("\n\n"):
-        block = block.strip()
-        if not block:
-            continue
-        heading = len(block) - len(block.lstrip("#"))
-        if heading and block[heading:heading + 1] == " ":
-            doc.add_heading(block[heading + 1:], level=min(heading - 1, 3))
-        elif block.startswith("> "):
-            doc.add_paragraph(block[2:]).runs[0].italic = True
-        else:
-            for line in block.splitlines():
-                if line.startswith("- "):
-                    doc.add_paragraph(line[2:], style="List Bullet")
-                elif line.startswith("  "):
-                    doc.add_paragraph(line.strip())
-                else:
-                    doc.add_paragraph(line)
-    out = BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def _user(username: str) -> User | None:

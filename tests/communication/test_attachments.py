@@ -7,15 +7,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from communication import actions, demo
+from communication import actions, wordfile
 from communication.models import NoticeAttachment, NoticeKind
 
 pytestmark = pytest.mark.django_db
 
 
 def _docx(name="指标说明.docx"):
-    return SimpleUploadedFile(name, demo.as_docx("# 指标说明\n\n门诊总诊疗人次数：不含体检。"),
-                              content_type=demo.DOCX_TYPE)
+    return SimpleUploadedFile(name, wordfile.as_docx("# 指标说明\n\n门诊总诊疗人次数：不含体检。"),
+                              content_type=wordfile.DOCX_TYPE)
 
 
 def test_it_lets_only_the_notices_audience_download_its_file(cast, client):
