@@ -8,7 +8,7 @@ from statistics import median
 import pytest
 
 from results import services
-from review import demo
+from tests import filling as demo
 
 
 def test_it_compares_a_city_with_its_province_and_a_province_with_the_nation(cast, fill):
