@@ -128,3 +128,26 @@ def test_it_computes_three_year_change_items_across_a_missing_year(cast, chain, 
     assert items["33"]["value"] == pytest.approx(expected, abs=1e-3)
     # 25a 牵头医院门诊量变化 needs 2018: not computable, never 0
     assert items["25a"]["value"] is None and items["25a"]["status"] == "missing"
+
+
+def test_it_scores_items_a_province_added_for_its_subtree_only(cast, fill, national):
+    fill("3701002", "t4")
+    fill("5120002", "t4")
+    added = [{"code": "p01", "label": "县域医共体“两员一中心”建设情况", "kind": "qualitative", "weight": 5,
+              "rule": {"type": "rubric"}},
+             {"code": "p02", "label": "派出连续工作3个月以上的人才", "weight": 5,
+              "data": {"t4": {"expr": "staff_sent_long_term", "unit": "人"}},
+              "rule": {"type": "bands", "bands": [[5, 1], [1, 0.5]]}}]
+    scheme = actions.scheme_adjust(acting_user=cast.sd_reviewer, base_id=national.pk, added=added,
+                                   reason="本省增补县域医共体指标")
+    actions.scheme_adopt(acting_user=cast.sd_reviewer, scheme_id=scheme.pk)
+    actions.qualitative_score_set(acting_user=cast.sd_reviewer, task_id=cast.task.pk, unit_code="3701002",
+                                  item_code="p01", level="良")
+    snapshot = services.build_snapshot(cast.task)
+    items = {i["code"]: i for i in snapshot["units"]["3701002"]["items"]}
+    assert (items["p01"]["value"], items["p01"]["points"]) == ("良", 4.0)
+    assert items["p02"]["value"] == cast.submission("3701002", "t4").values["staff_sent_long_term"]
+    assert "p01" not in {i["code"] for i in snapshot["units"]["5120002"]["items"]}
+    with pytest.raises(actions.ResultsError):  # 四川's alliance has no such item
+        actions.qualitative_score_set(acting_user=cast.sc_reviewer, task_id=cast.task.pk, unit_code="5120002",
+                                      item_code="p01", level="良")
