@@ -491,6 +491,8 @@ class FormDefinition:
         self.key_fields: list[str] = [f.code for f in self.field_list if f.type == "text"]
         exprs = [ch.expr for ch in self.checks if ch.expr] + [ind.expr for ind in self.indicators if ind.expr]
         self.uses_prev: bool = any(e.uses_prev for e in exprs)
+        # how many periods back prev(x, n) / change / growth reach (the loader fetches that many)
+        self.prev_depth: int = max((e.prev_depth for e in exprs), default=0)
         self.uses_peers: bool = any(e.uses_peers for e in exprs)
 
     # ------------------------------------------------------------------------------------------------------
