@@ -13,4 +13,8 @@ urlpatterns = [
     path("analysis/", include("indicators.urls")),
     path("sampling/", include("sampling.urls")),
     path("", include("reporting.urls")),
+    path("files/", include("files.urls")),
+    path("reports/", include("selfassessment.urls")),
+    path("comm/", include("communication.urls")),
+    path("results/", include("results.urls")),
 ]
