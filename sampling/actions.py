@@ -184,9 +184,10 @@ def _item(item_id: int) -> Item:
 
 
 def item_answer(*, acting_user: User, item_id: int, text: str = "", value: object = None,
-                set_value: bool = False, evidence_file_id: int | None = None) -> Item:
+                set_value: bool = False, evidence=None) -> Item:
     """The unit answers: optionally corrects the value (through submission_save, the same path as typing it),
-    and/or keeps it with an explanation. After the deadline the answer is refused."""
+    and/or keeps it with an explanation, optionally with an evidence file (an upload, stored through the files
+    app under the unit). After the deadline the answer is refused."""
     from reporting.actions import SaveRefused, submission_save
 
     text = (text or "").strip()
@@ -215,7 +216,8 @@ def item_answer(*, acting_user: User, item_id: int, text: str = "", value: objec
         item.answered_value = now_value
         item.value_changed = changed
         item.answered_by, item.answered_at = acting_user, timezone.now()
-        item.evidence_file_id = evidence_file_id
+        if evidence is not None:
+            item.evidence_file_id = _store(acting_user, item.unit, evidence, "rectification_evidence").pk
         item.save(update_fields=["answer", "answered_value", "value_changed", "answered_by", "answered_at",
                                  "evidence_file_id"])
         from review.actions import notify
@@ -224,6 +226,16 @@ def item_answer(*, acting_user: User, item_id: int, text: str = "", value: objec
             notify([item.raised_by], item.submission, "rectification_answered",
                    f"{item.unit.name}已答复整改要求“{item.label}”" + ("（已修改数值）" if changed else "（保留原值）"))
     return item
+
+
+def _store(acting_user: User, unit: Unit, upload, purpose: str):
+    from files.actions import file_store
+    from files.sniff import FileRefused
+
+    try:
+        return file_store(acting_user=acting_user, unit=unit, upload=upload, purpose=purpose)
+    except FileRefused as e:
+        raise ItemError(e.message) from None
 
 
 def _finish_if_settled(acting_user: User, submission_id: int) -> SubmissionSnapshot | None:
@@ -305,9 +317,10 @@ def item_escalate(*, acting_user: User, item_id: int, note: str) -> Item:
 
 def onsite_record(*, acting_user: User, sample_id: int, field_code: str, verified: float, inspector: str,
                   checked_on: dt.date, member_key: str = "", conclusion: str = "",
-                  attachment_ids: list[int] | None = None) -> OnsiteCheck:
+                  attachments: list | None = None) -> OnsiteCheck:
     """现场抽查 of one sampled field: the value verified from source documents against the reported value at
-    sampling time. Recording the same field again replaces the record (audited)."""
+    sampling time; `attachments` (photos, scans) are stored through the files app under the inspector's unit.
+    Recording the same field again replaces the record (audited; earlier attachments are kept)."""
     with transaction.atomic():
         sample = Sample.objects.select_related("submission__form_version", "unit", "batch").get(pk=sample_id)
         if not is_sampler(acting_user, sample.unit):
@@ -332,11 +345,14 @@ def onsite_record(*, acting_user: User, sample_id: int, field_code: str, verifie
             verified = float(verified)
         except (TypeError, ValueError):
             raise ItemError("核实值须为数字。") from None
+        previous = OnsiteCheck.objects.filter(sample=sample, field_code=field_code, member_key=member_key).first()
+        attachment_ids = list(previous.attachment_ids) if previous else []
+        attachment_ids += [_store(acting_user, acting_user.unit, f, "onsite_evidence").pk for f in attachments or []]
         check, created = OnsiteCheck.objects.update_or_create(
             sample=sample, field_code=field_code, member_key=member_key,
             defaults={"label": spec.get("label", field_code)[:300], "reported": float(reported),
                       "verified": verified, "inspector": inspector[:100], "checked_on": checked_on,
-                      "conclusion": (conclusion or "").strip()[:4000], "attachment_ids": list(attachment_ids or []),
+                      "conclusion": (conclusion or "").strip()[:4000], "attachment_ids": attachment_ids,
                       "recorded_by": acting_user})
         audit(actor=acting_user, action="onsite_record", unit=sample.unit, obj=check, sample=sample.pk,
               field=field_code, member=member_key, reported=float(reported), verified=verified, created=created)

@@ -43,6 +43,7 @@ class RaiseSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="", help_text="整改说明")
     value = serializers.JSONField(required=False, help_text="修改后的数值（不修改则不传）")
+    evidence = serializers.FileField(required=False, help_text="佐证材料（multipart，可选）")
 
 
 class NoteSerializer(serializers.Serializer):
@@ -62,6 +63,7 @@ def item_json(item, user, answered: set[int] | None = None) -> dict:
         "answer": item.answer, "answered_value": item.answered_value,
         "answered": item.pk in answered if answered is not None else bool(item.answered_at),
         "rounds": item.rounds, "allowed_actions": allowed_item_actions(user, item),
+        "evidence_file": item.evidence_file_id,
     }
 
 
@@ -138,7 +140,7 @@ def answer(request: Request, pk: int) -> Response:
     data = body.validated_data
     try:
         actions.item_answer(acting_user=request.user, item_id=item.pk, text=data["text"],
-                            value=data.get("value"), set_value="value" in data)
+                            value=data.get("value"), set_value="value" in data, evidence=data.get("evidence"))
     except ItemError as e:
         return _error(e)
     return Response(item_json(actions._item(item.pk), request.user))

@@ -210,7 +210,8 @@ def onsite_add(request: HttpRequest, pk: int) -> HttpResponse:
         actions.onsite_record(acting_user=request.user, sample_id=sample.pk, field_code=code, member_key=member,
                               verified=request.POST.get("verified"), inspector=request.POST.get("inspector", ""),
                               checked_on=_date(request.POST.get("checked_on")),
-                              conclusion=request.POST.get("conclusion", ""))
+                              conclusion=request.POST.get("conclusion", ""),
+                              attachments=request.FILES.getlist("attachments"))
     except ItemError as e:
         messages.error(request, e.message)
     else:
@@ -253,7 +254,7 @@ def item_act(request: HttpRequest, pk: int) -> HttpResponse:
             raw = request.POST.get("value")
             change = raw is not None and raw.strip() != "" and raw.strip() != shown(diff(item)["after"])
             actions.item_answer(acting_user=request.user, item_id=item.pk, text=request.POST.get("text", ""),
-                                value=raw, set_value=change)
+                                value=raw, set_value=change, evidence=request.FILES.get("evidence"))
             done = "已提交整改答复。"
         elif verb == "close":
             actions.item_close(acting_user=request.user, item_id=item.pk, note=note)

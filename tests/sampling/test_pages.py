@@ -131,3 +131,51 @@ def test_it_unlocks_one_member_entrys_field_and_corrected_values_reach_the_indic
     item_close(acting_user=cast.analyst, item_id=member_item.pk)
     fresh = Submission.objects.get(pk=submission.pk)
     assert fresh.result["indicators"]["t3.i01"] == pytest.approx(new / fresh.values["open_bed_days"] * 100)
+
+
+def test_it_keeps_a_value_with_an_evidence_file_and_records_on_site_attachments(cast, approved, api, client,
+                                                                                 settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import Unit
+    from sampling.actions import batch_create
+    from sampling.models import OnsiteCheck
+    from sampling.selection import Params
+    from tests.files.samples import pdf_bytes, png_bytes
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "media")}}}
+    submission = approved("3701001", "t3")
+    batch = batch_create(acting_user=cast.analyst, task=cast.task, scope=Unit.objects.get(code="100000"),
+                         params=Params(size=1, seed=1, random_share=1))
+    field = free_field(submission)
+    item = item_raise(acting_user=cast.analyst, submission_id=submission.pk, field_code=field, text="请提供依据。",
+                      deadline=timezone.localdate() + dt.timedelta(days=2))
+    answered = api(cast.jinan_urban).post(
+        f"/api/rectifications/{item.pk}/answer/",
+        {"text": "经核对原始台账，数值无误，附台账扫描件。", "evidence": SimpleUploadedFile("台账.pdf", pdf_bytes())},
+        format="multipart")
+    assert answered.status_code == 200, answered.json()
+    evidence = answered.json()["evidence_file"]
+    assert evidence and answered.json()["value_changed"] is False
+    client.force_login(cast.analyst)
+    assert f'href="/files/{evidence}/"' in client.get(reverse("sampling:item", args=[item.pk])).content.decode()
+    assert client.get(f"/files/{evidence}/").status_code == 200
+    client.force_login(cast.sc_reviewer)
+    assert client.get(f"/files/{evidence}/").status_code == 404
+    bad = api(cast.jinan_urban).post(f"/api/rectifications/{item.pk}/answer/",
+                                     {"text": "x", "evidence": SimpleUploadedFile("a.pdf", b"MZ\x90\x00")},
+                                     format="multipart")
+    assert bad.status_code in (400, 409)
+
+    sample = batch.samples.get()
+    client.force_login(cast.analyst)
+    saved = client.post(reverse("sampling:onsite", args=[sample.pk]), {
+        "target_field": "|open_bed_days", "verified": "100", "inspector": "张三",
+        "checked_on": timezone.localdate().isoformat(), "conclusion": "见照片",
+        "attachments": [SimpleUploadedFile("现场.png", png_bytes())]})
+    assert saved.status_code == 302
+    check = OnsiteCheck.objects.get()
+    assert len(check.attachment_ids) == 1 and check.verified == 100
+    assert client.get(f"/files/{check.attachment_ids[0]}/").status_code == 200
