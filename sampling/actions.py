@@ -174,7 +174,7 @@ def item_raise(*, acting_user: User, submission_id: int, text: str, deadline: dt
         audit(actor=acting_user, action="rectification_raise", unit=submission.unit, obj=item,
               submission=submission.pk, field=field_code, member=member_key, section=section,
               deadline=deadline.isoformat())
-        notify(_fillers(submission.unit_id), submission, "rectification",
+        notify(_fillers(submission.unit_id), submission, "rectification_raised",
                f"{sample.batch.scope_unit.name}抽检对“{item.label}”提出整改要求（期限{deadline:%Y-%m-%d}）：{item.text}")
     return item
 
@@ -301,7 +301,7 @@ def item_reopen(*, acting_user: User, item_id: int, note: str, deadline: dt.date
             item.deadline = deadline
             item.save(update_fields=["deadline"])
         item = _item(item.pk)
-        notify(_fillers(item.unit_id), item.submission, "rectification_reopened",
+        notify(_fillers(item.unit_id), item.submission, "rectification_raised",
                f"整改要求“{item.label}”被退回，请重新整改（期限{item.deadline:%Y-%m-%d}）：{note.strip()}")
     return item
 

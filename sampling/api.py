@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from reporting.selectors import submission_for
 
 from . import actions
-from .selectors import answered_ids, diff, is_overdue, item_filter, items_for
+from .selectors import answered_ids, diff, is_overdue, item_filter, items_for, members_of
 from .transitions import ItemError, allowed_item_actions
 
 ERROR_STATUS = {"permission": status.HTTP_403_FORBIDDEN, "status": status.HTTP_409_CONFLICT,
@@ -51,8 +51,8 @@ class NoteSerializer(serializers.Serializer):
     deadline = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-def item_json(item, user, answered: set[int] | None = None) -> dict:
-    d = diff(item)
+def item_json(item, user, answered: set[int] | None = None, members: dict | None = None) -> dict:
+    d = diff(item, members)
     return {
         "id": item.pk, "batch": item.batch_id, "submission": item.submission_id,
         "unit": {"code": item.unit.code, "name": item.unit.name}, "form": item.submission.form_code,
@@ -113,8 +113,8 @@ def list_items(request: Request) -> Response:
                      overdue=p.get("overdue") in ("1", "true")).order_by("deadline", "id")
     pager = _Pages()
     page = pager.paginate_queryset(qs, request)
-    answered = answered_ids(page)
-    return pager.get_paginated_response([item_json(i, request.user, answered) for i in page])
+    answered, members = answered_ids(page), members_of(page)
+    return pager.get_paginated_response([item_json(i, request.user, answered, members) for i in page])
 
 
 def _visible(request: Request, pk: int):

@@ -29,6 +29,7 @@ from .selectors import (
     is_overdue,
     item_filter,
     items_for,
+    members_of,
     onsite_summary,
     samples_for,
     shown,
@@ -170,9 +171,9 @@ def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_sampler(request.user)
     sample = get_object_or_404(samples_for(request.user).filter(batch__in=batches_for(request.user)), pk=pk)
     items = list(Item.objects.filter(sample=sample).select_related("submission", "unit").order_by("id"))
-    answered = answered_ids(items)
+    answered, members = answered_ids(items), members_of(items)
     checks = list(sample.onsite_checks.all())
-    rows = [{"item": i, "diff": diff(i), "overdue": is_overdue(i), "answered": i.pk in answered} for i in items]
+    rows = [{"item": i, "diff": diff(i, members), "overdue": is_overdue(i), "answered": i.pk in answered} for i in items]
     return render(request, "sampling/sample.html", {
         "sample": sample, "batch": sample.batch, "submission": sample.submission, "rows": rows,
         "choices": _field_choices(sample), "checks": checks, "can_act": is_sampler(request.user, sample.unit),

@@ -80,10 +80,17 @@ def test_it_unlocks_only_the_items_field_on_the_page_the_api_and_the_template(ca
 
 
 def test_it_notifies_the_filler_and_records_the_start_in_the_workflow(cast, sampled, api):
+    from accounts.models import User
+    from communication.models import Delivery
+
     submission, field, _ = sampled
+    User.objects.filter(pk=cast.jinan_urban.pk).update(email="tianbao@example.org")
     _raise(api, cast, submission, field)
-    note = Notification.objects.get(recipient=cast.jinan_urban, verb="rectification")
+    note = Notification.objects.get(recipient=cast.jinan_urban, verb="rectification_raised")
     assert "整改要求" in note.text and note.submission_id == submission.pk
+    # the e-mail channel (communication) picks the review notification up
+    mail = Delivery.objects.get(user=cast.jinan_urban, event="rectification_raised")
+    assert mail.address == "tianbao@example.org" and "整改要求" in mail.body
     move = Transition.objects.get(submission=submission, action="rectify")
     assert move.from_status == move.to_status == Status.APPROVED
     assert "rectify" not in api(cast.analyst).get(f"/api/submissions/{submission.pk}/").json()["allowed_actions"]
@@ -128,7 +135,7 @@ def test_it_sends_an_item_back_and_escalates_it(cast, sampled, api):
     back = api(cast.analyst).post(f"/api/rectifications/{item_id}/reopen/", {"note": "请附上台账依据。"},
                                   format="json")
     assert back.status_code == 200 and back.json()["state"] == "open" and back.json()["rounds"] == 2
-    assert Notification.objects.filter(recipient=cast.jinan_urban, verb="rectification_reopened").exists()
+    assert Notification.objects.filter(recipient=cast.jinan_urban, verb="rectification_raised", text__contains="被退回").exists()
     up = api(cast.analyst).post(f"/api/rectifications/{item_id}/escalate/", {"note": "转现场抽查。"}, format="json")
     assert up.status_code == 200 and up.json()["state"] == "escalated"
     # escalated: the field is locked again until it is sent back
