@@ -66,21 +66,23 @@ def test_it_draws_the_same_sample_for_the_same_seed_and_another_random_part_for_
 def test_it_stores_seed_parameters_and_reasons_and_the_command_prints_the_same(cast, approved, capsys):
     for code in T3:
         approved(code, "t3", rejections=2 if code == "5101001" else 0)
-    out = []
+    out, done = [], []
     for commit in (False, True):
         call_command("sample", "--task", cast.task.code, "--size", "3", "--seed", "11", "--random-share", "0.3",
                      "--json", *(["--commit"] if commit else []))
-        out.append(json.loads(capsys.readouterr().out))
+        captured = capsys.readouterr()
+        out.append(json.loads(captured.out))
+        done.append(json.loads(captured.err))
     preview, committed = out
-    assert preview["batch"] is None and committed["batch"]
-    assert [(r["unit_code"], r["form"], r["reasons"]) for r in preview["selection"]] == \
-        [(r["unit_code"], r["form"], r["reasons"]) for r in committed["selection"]]
-    assert {"unit_code", "form", "reasons"} <= set(preview["selection"][0])
-    batch = Batch.objects.get(pk=committed["batch"])
+    assert done[0]["batch"] is None and done[1]["batch"] and done[1]["seed"] == 11
+    assert [(r["unit_code"], r["form"], r["reasons"]) for r in preview] == \
+        [(r["unit_code"], r["form"], r["reasons"]) for r in committed]
+    assert {"unit_code", "form", "reasons"} <= set(preview[0])
+    batch = Batch.objects.get(pk=done[1]["batch"])
     assert batch.seed == 11 and batch.params["size"] == 3 and batch.params["random_share"] == 0.3
     stored = [(s.unit.code, s.submission.form_code, s.reasons) for s in batch.samples.select_related("unit",
                                                                                                    "submission")]
-    assert stored == [(r["unit_code"], r["form"], r["reasons"]) for r in committed["selection"]]
+    assert stored == [(r["unit_code"], r["form"], r["reasons"]) for r in committed]
     rejected = next(s for s in batch.samples.all() if s.unit.code == "5101001")
     assert rejected.part == "risk" and "被驳回2次" in rejected.reasons[0]["text"]
     assert rejected.values_at_sampling["values"] == Submission.objects.get(pk=rejected.submission_id).values
