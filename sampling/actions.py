@@ -307,10 +307,24 @@ def item_reopen(*, acting_user: User, item_id: int, note: str, deadline: dt.date
 
 
 def item_escalate(*, acting_user: User, item_id: int, note: str) -> Item:
-    """Escalate (e.g. to on-site verification or the level above); the item stays open for the sampler."""
+    """Escalate (to on-site verification or the level above): the unit's field locks again; the samplers of
+    the level above the batch (the batch's own level for a national batch) are notified."""
+    from review.actions import notify
+
     with transaction.atomic():
         item = item_transition(item_id=item_id, action="escalate", acting_user=acting_user, note=note)
-    return _item(item.pk)
+        item = _item(item.pk)
+        scope = item.batch.scope_unit
+        above = scope.parent or scope
+        recipients = User.objects.filter(unit=above, role__in=(Role.ANALYST, Role.REVIEWER), is_active=True)
+        notify(recipients, item.submission, "rectification_escalated",
+               f"{_who(acting_user)}将{item.unit.name}的整改要求“{item.label}”升级：{note.strip()}",
+               exclude=acting_user)
+    return item
+
+
+def _who(user: User) -> str:
+    return f"{user.unit.name}（{user.display_name or user.username}）" if user.unit_id else user.username
 
 
 # --- on-site verification --------------------------------------------------------------------------------------

@@ -208,3 +208,22 @@ def test_it_lists_items_by_batch_within_the_callers_scope(cast, sampled, api):
         rows = api(user).get("/api/rectifications/", {"batch": batch}).json()["results"]
         assert ([r["id"] for r in rows] == [item_id]) is seen, user
         assert api(user).get(f"/api/rectifications/{item_id}/").status_code == (200 if seen else 404)
+
+
+def test_it_needs_a_new_deadline_to_send_back_an_overdue_item_and_notifies_on_escalation(cast, sampled, api):
+    submission, field, _ = sampled
+    item = item_raise(acting_user=cast.analyst, submission_id=submission.pk, field_code=field, text="请核实。",
+                      deadline=timezone.localdate())
+    item_answer(acting_user=cast.jinan_urban, item_id=item.pk, text="经核对台账，数据无误。")
+    Item.objects.filter(pk=item.pk).update(deadline=timezone.localdate() - dt.timedelta(days=2))  # time passes
+    refused = api(cast.analyst).post(f"/api/rectifications/{item.pk}/reopen/", {"note": "请附依据。"}, format="json")
+    assert refused.status_code == 400 and "新的整改期限" in refused.json()["detail"]
+    assert Item.objects.get(pk=item.pk).state == "answered"
+    back = api(cast.analyst).post(f"/api/rectifications/{item.pk}/reopen/",
+                                  {"note": "请附依据。", "deadline": _deadline(3)}, format="json")
+    assert back.status_code == 200 and back.json()["deadline"] == _deadline(3)
+    ok = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/",
+                                     {"values": {field: submission.values[field] + 1}}, format="json")
+    assert ok.status_code == 200
+    api(cast.analyst).post(f"/api/rectifications/{item.pk}/escalate/", {"note": "转现场核查。"}, format="json")
+    assert Notification.objects.filter(recipient=cast.nation_reviewer, verb="rectification_escalated").exists()
