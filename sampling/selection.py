@@ -33,6 +33,11 @@ KIND_LABELS = {"hard": "审核错误", "outlier": "离群值", "explanation": "�
                "rejections": "多次驳回", "random": "分层随机"}
 
 
+PARAM_LABELS = {"size": "抽样数量", "seed": "随机种子", "random_share": "随机抽样比例", "forms": "表单",
+                "z_threshold": "稳健Z值阈值", "indicators": "离群判断指标", "min_explanation_chars": "说明最少字数",
+                "boilerplate_units": "雷同说明单位数≥", "change_share": "与上期变化幅度", "min_rejections": "驳回次数≥"}
+
+
 class SelectionError(Exception):
     """Bad parameters; the message is for the user."""
 

@@ -20,7 +20,7 @@ from reporting.selectors import current_task
 
 from . import actions
 from .models import Item, ItemState, Part, Sample
-from .selection import KIND_LABELS, Params, SelectionError
+from .selection import KIND_LABELS, PARAM_LABELS, Params, SelectionError
 from .selectors import (
     answered_ids,
     batches_for,
@@ -149,6 +149,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sampling/batch.html", {
         "batch": batch, "rows": rows, "board": board(batch, request.user), "onsite": onsite_summary(batch),
         "kind_labels": KIND_LABELS,
+        "param_rows": [(PARAM_LABELS.get(k, k), "、".join(map(str, v)) if isinstance(v, list) else v)
+                       for k, v in batch.params.items() if v not in ([], None)],
     })
 
 
