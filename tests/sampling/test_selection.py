@@ -171,3 +171,20 @@ def test_it_commits_a_batch_only_through_the_action_and_refuses_an_empty_one(cas
     approved("3701001", "t3")
     batch = batch_create(acting_user=cast.analyst, task=cast.task, scope=_nation(), params=Params(size=2, seed=1))
     assert Sample.objects.filter(batch=batch).count() == 1
+
+
+def test_it_samples_one_province_from_the_command_line_and_refuses_unknown_codes(cast, approved, capsys):
+    from django.core.management.base import CommandError
+
+    for code in ("3701001", "3702001", "5101001"):
+        approved(code, "t3")
+    call_command("sample", "--task", cast.task.code, "--province", "370000", "--size", "5", "--seed", "1",
+                 "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["unit_code"] for r in rows} == {"3701001", "3702001"}
+    assert all(r["form"] == "t3" and r["reasons"] for r in rows)
+    with pytest.raises(CommandError, match="任务不存在"):
+        call_command("sample", "--task", "nope", "--size", "1", "--seed", "1", "--json")
+    with pytest.raises(CommandError, match="省级单位不存在"):
+        call_command("sample", "--task", cast.task.code, "--province", "370100", "--size", "1", "--seed", "1")
+    assert not Batch.objects.exists()
