@@ -179,3 +179,19 @@ def test_it_keeps_a_value_with_an_evidence_file_and_records_on_site_attachments(
     check = OnsiteCheck.objects.get()
     assert len(check.attachment_ids) == 1 and check.verified == 100
     assert client.get(f"/files/{check.attachment_ids[0]}/").status_code == 200
+
+
+def test_it_points_the_read_only_entry_page_at_the_open_items(cast, approved, client):
+    from accounts.models import Unit
+    from sampling.actions import batch_create
+    from sampling.selection import Params
+
+    submission = approved("3701001", "t3")
+    batch_create(acting_user=cast.analyst, task=cast.task, scope=Unit.objects.get(code="100000"),
+                 params=Params(size=1, seed=1, random_share=1))
+    client.force_login(cast.jinan_urban)
+    assert 'id="rectification-entry"' not in client.get(reverse("submission_entry", args=[submission.pk])).content.decode()
+    item = item_raise(acting_user=cast.analyst, submission_id=submission.pk, field_code=free_field(submission),
+                      text="请核实。", deadline=timezone.localdate() + dt.timedelta(days=2))
+    html = client.get(reverse("submission_entry", args=[submission.pk])).content.decode()
+    assert 'id="rectification-entry"' in html and reverse("sampling:item", args=[item.pk]) in html
