@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role, Unit, UnitLevel, User
 from reporting.catalog_loader import member_definition
@@ -91,6 +91,7 @@ def _params_from(data) -> tuple[Params, list[str]]:
 
 
 @login_required
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     _require_sampler(request.user)
     batches = list(batches_for(request.user).order_by("-created_at", "-id")[:100])
@@ -102,6 +103,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def preview(request: HttpRequest) -> HttpResponse:
     """The selection as it would be committed (nothing written); the commit form carries the same parameters."""
     _require_sampler(request.user)
@@ -136,6 +138,7 @@ def _batch_or_404(request: HttpRequest, pk: int):
 
 
 @login_required
+@require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_sampler(request.user)
     batch = _batch_or_404(request, pk)
@@ -169,6 +172,7 @@ def _field_choices(sample: Sample) -> list[dict]:
 
 
 @login_required
+@require_GET
 def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_sampler(request.user)
     sample = get_object_or_404(samples_for(request.user).filter(batch__in=batches_for(request.user)), pk=pk)
@@ -223,6 +227,7 @@ def onsite_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def item_list(request: HttpRequest) -> HttpResponse:
     p = request.GET
     qs = item_filter(items_for(request.user), batch=p.get("batch"), state=p.get("state"), unit=p.get("unit"),
@@ -236,6 +241,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(items_for(request.user).select_related("submission__form_version"), pk=pk)
     allowed = allowed_item_actions(request.user, item)

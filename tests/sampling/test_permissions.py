@@ -109,3 +109,17 @@ def test_it_shows_an_item_only_inside_the_viewers_scope_and_offers_only_their_mo
         assert raised.status_code == 403
     else:
         assert raised.status_code in (201, 400)
+
+
+def test_it_answers_405_to_writes_on_read_only_sampling_pages(cast, client, world):
+    _, national, _, item = world
+    client.force_login(cast.analyst)
+    sample = national.samples.get()
+    for url in (reverse("sampling:index"), reverse("sampling:batch", args=[national.pk]),
+                reverse("sampling:sample", args=[sample.pk]), reverse("sampling:items"),
+                reverse("sampling:item", args=[item.pk])):
+        assert client.post(url).status_code == 405
+    for url in (reverse("sampling:preview"), reverse("sampling:act", args=[item.pk]),
+                reverse("sampling:raise", args=[sample.pk])):
+        assert client.put(url).status_code == 405
+    assert client.get(reverse("sampling:act", args=[item.pk])).status_code == 405
