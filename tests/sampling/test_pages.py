@@ -195,3 +195,23 @@ def test_it_points_the_read_only_entry_page_at_the_open_items(cast, approved, cl
                       text="请核实。", deadline=timezone.localdate() + dt.timedelta(days=2))
     html = client.get(reverse("submission_entry", args=[submission.pk])).content.decode()
     assert 'id="rectification-entry"' in html and reverse("sampling:item", args=[item.pk]) in html
+
+
+def test_it_exports_the_corrected_value_after_the_item_is_closed(cast, approved, tmp_path, settings):
+    from accounts.models import Unit
+    from sampling.actions import batch_create
+    from sampling.selection import Params
+    from tests.exports.conftest import export, read_book
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    submission = approved("3701001", "t3")
+    batch_create(acting_user=cast.analyst, task=cast.task, scope=Unit.objects.get(code="100000"),
+                 params=Params(size=1, seed=1, random_share=1))
+    field = free_field(submission)
+    item = item_raise(acting_user=cast.analyst, submission_id=submission.pk, field_code=field, text="请核实。",
+                      deadline=timezone.localdate() + dt.timedelta(days=2))
+    item_answer(acting_user=cast.jinan_urban, item_id=item.pk, value=987654, set_value=True, text="已更正。")
+    item_close(acting_user=cast.analyst, item_id=item.pk)
+    book = read_book(export(cast.analyst, cast.task, tmp_path, kind="task"))
+    rows = [row for sheet in book.values() for row in sheet if "3701001" in [str(c) for c in row]]
+    assert rows and any(987654 in row for row in rows)
