@@ -86,6 +86,7 @@ def _params_from(data) -> tuple[Params, list[str]]:
                     forms=[f for f in data.getlist("forms") if f], z_threshold=_float(data.get("z"), 3.5),
                     indicators=split, min_explanation_chars=_int(data.get("min_chars"), 10) or 10,
                     change_share=_float(data.get("change_share"), 0.5),
+                    change_min_base=_float(data.get("change_min_base"), 10),
                     min_rejections=_int(data.get("min_rejections"), 2) or 2)
     return params, errors
 

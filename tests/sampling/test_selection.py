@@ -146,9 +146,13 @@ def test_it_picks_a_large_change_against_the_previous_period(cast, approved):
     field = free_field(current)
     approved("3701001-2", "t3", changes={field: old.values[field] * 3 + 10})
     picks = batch_preview(acting_user=cast.analyst, task=cast.task, scope=_nation(),
-                          params=Params(size=3, seed=1, random_share=0))
+                          params=Params(size=3, seed=1, random_share=0, change_min_base=0))
     change = next(r for p in picks if p.unit_code == "3701001-2" for r in p.reasons if r["kind"] == "change")
     assert field in change["fields"] and "与上期相比变化超过50%" in change["text"]
+    # a previous value below the base threshold is no signal
+    small = batch_preview(acting_user=cast.analyst, task=cast.task, scope=_nation(),
+                          params=Params(size=3, seed=1, random_share=0, change_min_base=old.values[field] + 1))
+    assert not any(field in r.get("fields", []) for p in small for r in p.reasons if r["kind"] == "change")
 
 
 def test_it_picks_hard_violations_of_an_approved_form_after_re_evaluation(cast, approved):
