@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Unit, UnitLevel, User, audit
 from reporting.catalog_loader import member_definition
-from reporting.models import Submission, SubmissionSnapshot, Task
+from reporting.models import Status, Submission, SubmissionSnapshot, Task
 
 from .models import Batch, Item, ItemState, ItemStep, OnsiteCheck, Sample, Target
 from .selection import Params, Pick, SelectionError, select
@@ -123,6 +123,9 @@ def item_raise(*, acting_user: User, submission_id: int, text: str, deadline: dt
         if not is_sampler(acting_user, submission.unit):
             raise ItemError("您不在该单位的上级抽检链条中，不能提出整改要求。", code="permission")
         sample = _sample_for(acting_user, submission, batch_id)
+        if submission.status not in (Status.APPROVED, Status.RECHECKED):
+            raise ItemError(f"报表当前状态为“{submission.get_status_display()}”，只能对审核通过的报表提出整改要求。",
+                            code="status")
         if not text:
             raise ItemError("请填写整改要求。")
         if deadline is None:
@@ -246,8 +249,6 @@ def _finish_if_settled(acting_user: User, submission_id: int) -> SubmissionSnaps
 
     if Item.objects.filter(submission_id=submission_id, state__in=OPEN_STATES).exists():
         return None
-    from reporting.models import Status
-
     if Submission.objects.filter(pk=submission_id).values_list("status", flat=True).first() not in (
             Status.APPROVED, Status.RECHECKED):
         return None  # withdrawn or rejected meanwhile: the review workflow has taken it over

@@ -227,3 +227,14 @@ def test_it_needs_a_new_deadline_to_send_back_an_overdue_item_and_notifies_on_es
     assert ok.status_code == 200
     api(cast.analyst).post(f"/api/rectifications/{item.pk}/escalate/", {"note": "转现场核查。"}, format="json")
     assert Notification.objects.filter(recipient=cast.nation_reviewer, verb="rectification_escalated").exists()
+
+
+def test_it_refuses_an_item_on_a_form_withdrawn_after_sampling(cast, sampled, api):
+    from review import actions as review_actions
+
+    submission, field, _ = sampled
+    review_actions.submission_withdraw(acting_user=cast.jinan_reviewer, submission_id=submission.pk,
+                                       reason="需重新审核。")
+    refused = _raise(api, cast, submission, field)
+    assert refused.status_code == 409 and "只能对审核通过的报表" in refused.json()["detail"]
+    assert not Item.objects.exists()
