@@ -58,7 +58,8 @@ def describe_form(form) -> dict:
         "indicators": [
             {"code": i.code, "label": i.label, "expr": i.expr.source if i.expr is not None else None,
              "unit": i.unit, "definition": i.definition,
-             "target": ({"op": i.target.op, "value": i.target.value, "source": i.target.source}
+             "target": ({"op": i.target.op, "value": i.target.value, "source": i.target.source,
+                         "note": i.target.note}
                         if i.target else None)}
             for i in form.indicators
         ],

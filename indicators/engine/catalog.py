@@ -95,12 +95,16 @@ class Field:
 
 
 class Target:
-    __slots__ = ("op", "value", "source")
+    """A target of an indicator. ``note`` says, in words a user reads next to the target, where the platform
+    reads the document more strictly or loosely than its wording ("90%左右" judged as ≥ 90)."""
+
+    __slots__ = ("op", "value", "source", "note")
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.op: str = data.get("op", "")
         self.value: float = data.get("value")  # type: ignore[assignment]
         self.source: str = data.get("source") or ""
+        self.note: str = data.get("note") or ""
 
     def attained(self, x: float | None) -> bool | None:
         if x is None:
@@ -406,6 +410,8 @@ class FormDefinition:
                         problems.append(f"{loc} target：op“{target.op}”未知")
                     if isinstance(target.value, bool) or not isinstance(target.value, (int, float)):
                         problems.append(f"{loc} target：value 应为数字")
+                    if not isinstance(t.get("note") or "", str):
+                        problems.append(f"{loc} target：note 应为文字")
             self.indicators.append(Indicator(ind, expr, target))
 
         # ---- derived checks (one generator, from field metadata) ------------------------------------------
