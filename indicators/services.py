@@ -14,7 +14,7 @@ from indicators.engine import Catalog, evaluate
 from reporting.models import Status, Submission, Task, TaskForm
 
 PEER_TTL_SECONDS = 300
-_peer_cache: dict[tuple[int, str], tuple[float, list[dict]]] = {}
+_peer_cache: dict[tuple[int, str, int | None], tuple[float, list[dict]]] = {}
 
 
 @lru_cache(maxsize=32)
@@ -31,17 +31,25 @@ def catalog_for_task(task: Task) -> Catalog:
     return _catalog(hashes)
 
 
-def _peers(task_id: int, form_code: str) -> list[dict]:
-    """Values of every started submission of the same form and task (outlier checks compare among peers).
+def peer_parent(form, unit_parent_id: int | None) -> int | None:
+    """The parent unit whose children are a form's peers (catalog "peer_scope": "parent"), else None (all)."""
+    return unit_parent_id if getattr(form, "peer_scope", "all") == "parent" else None
+
+
+def _peers(task_id: int, form_code: str, parent_id: int | None = None) -> list[dict]:
+    """Values of every started submission of the same form and task (outlier checks compare among peers);
+    with ``parent_id``, only those of the units under that parent (the cities of one province).
 
     Cached for a few minutes: peer statistics move slowly, and an autosave must not read every peer.
     """
-    key = (task_id, form_code)
+    key = (task_id, form_code, parent_id)
     hit = _peer_cache.get(key)
     if hit and time.monotonic() - hit[0] < PEER_TTL_SECONDS:
         return hit[1]
-    peers = list(Submission.objects.filter(task_id=task_id, form_code=form_code)
-                 .exclude(status=Status.NOT_STARTED).values_list("values", flat=True))
+    qs = Submission.objects.filter(task_id=task_id, form_code=form_code)
+    if parent_id is not None:
+        qs = qs.filter(unit__parent_id=parent_id)
+    peers = list(qs.exclude(status=Status.NOT_STARTED).values_list("values", flat=True))
     _peer_cache[key] = (time.monotonic(), peers)
     return peers
 
@@ -101,7 +109,9 @@ def evaluate_submission(submission: Submission, *, peers: list[dict] | None = No
         members=members if form.subform is not None else None,
         children=children if children is not None else _children(submission),
         previous=prev_values, previous_members=prev_members,
-        peers=peers if peers is not None else _peers(submission.task_id, submission.form_code),
+        peers=peers if peers is not None else _peers(
+            submission.task_id, submission.form_code,
+            submission.unit.parent_id if form.peer_scope == "parent" else None),
         explanations=explanations,
     ).to_dict()
     for violation in result.get("violations", []):
@@ -114,12 +124,13 @@ def evaluate_submission(submission: Submission, *, peers: list[dict] | None = No
 def reevaluate_submissions(submissions: QuerySet[Submission], *, chunk_size: int = 500) -> int:
     """Re-evaluate and store results for many submissions, with peers/previous/children fetched in bulk."""
     count = 0
-    peers_by_key: dict[tuple[int, str], list[dict]] = {}
+    peers_by_key: dict[tuple[int, str, int | None], list[dict]] = {}
     # The old result is about to be replaced: do not read and decode it.
-    qs = submissions.select_related("task").defer("result").order_by("pk")
+    qs = submissions.select_related("task", "unit").defer("result").order_by("pk")
     batch: list[Submission] = []
     for submission in qs.iterator(chunk_size=chunk_size):
-        key = (submission.task_id, submission.form_code)
+        form = catalog_for_task(submission.task).get(submission.form_code)
+        key = (submission.task_id, submission.form_code, peer_parent(form, submission.unit.parent_id))
         if key not in peers_by_key:
             # The process-wide peer cache lets consecutive chunks on one worker read the peers once.
             peers_by_key[key] = _peers(*key)
@@ -149,6 +160,14 @@ def _evaluate_batch(batch: list[Submission], peers_by_key: dict) -> int:
                                        .exclude(status=Status.NOT_STARTED)
                                        .values_list("unit_id", "form_code", "values")):
         previous[(unit_id, form_code)] = values
+    # last period's member entries: alliance-level indicators compare the members' totals with last year's
+    previous_members: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    for unit_id, form_code, values in (MemberEntry.objects.filter(submission__task_id__in=prev_tasks,
+                                                                  submission__unit_id__in=[s.unit_id for s in batch])
+                                       .exclude(submission__status=Status.NOT_STARTED)
+                                       .order_by("submission_id", "position", "id")
+                                       .values_list("submission__unit_id", "submission__form_code", "values")):
+        previous_members[(unit_id, form_code)].append(values)
     children: dict[int, list[dict]] = defaultdict(list)
     for parent_id, values in (Submission.objects.filter(task_id__in={s.task_id for s in batch},
                                                         unit__parent_id__in=[s.unit_id for s in batch])
@@ -157,7 +176,9 @@ def _evaluate_batch(batch: list[Submission], peers_by_key: dict) -> int:
     catalogs = {task_id: catalog_for_task(Task(pk=task_id)) for task_id in {s.task_id for s in batch}}
     for s in batch:
         s.result = evaluate_submission(
-            s, peers=peers_by_key[(s.task_id, s.form_code)], previous=(previous.get((s.unit_id, s.form_code)), None),
+            s, peers=peers_by_key[(s.task_id, s.form_code,
+                                   peer_parent(catalogs[s.task_id].get(s.form_code), s.unit.parent_id))],
+            previous=(previous.get((s.unit_id, s.form_code)), previous_members.get((s.unit_id, s.form_code))),
             children=children.get(s.unit_id, []), member_rows=members[s.pk], catalog=catalogs[s.task_id],
         )
     _store_results(batch)

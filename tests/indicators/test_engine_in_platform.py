@@ -97,7 +97,7 @@ def test_it_compares_with_the_same_units_previous_period(cast):
     _save(cast.jinan_urban, sub, referral_down=125)
     sub.refresh_from_db()
     assert sub.result["indicators"]["t3.i13"] == 25.0  # 下转 年增长率 (125 − 100) / 100 × 100
-    assert sub.result["attainment"]["t3.i13"] is True  # target ≥ 10%
+    assert "t3.i13" not in sub.result["attainment"]  # the ≥ 10% growth target is the region's, not one hospital's
 
 
 @pytest.mark.django_db
@@ -212,3 +212,29 @@ def test_it_splits_a_reevaluation_into_ranges_that_cover_every_started_submissio
     assert len(chunks) == 3
     covered = [pk for pk in sorted(started) if any(lo <= pk <= hi for lo, hi in chunks)]
     assert covered == sorted(started)
+
+
+@pytest.mark.django_db
+def test_it_compares_a_city_only_with_the_cities_of_its_own_province(cast, monkeypatch):
+    from accounts.models import User
+    from indicators import services
+
+    chengdu = User.objects.get(username="510100")
+    services._peer_cache.clear()
+    sichuan = User.objects.get(username="510000")
+    for user, form, visits in ((cast.jinan_filler, "t2", 40_000_000), (chengdu, "t2", 90_000_000),
+                               (cast.sd_filler, "t1", 600_000_000), (sichuan, "t1", 800_000_000)):
+        _save(user, cast.submission(user, form), total_visits=visits)
+    services._peer_cache.clear()
+    seen = {}
+    real = services.evaluate
+
+    def spy(form, values, **kwargs):
+        seen[form.code] = [p.get("total_visits") for p in kwargs["peers"]]
+        return real(form, values, **kwargs)
+
+    monkeypatch.setattr(services, "evaluate", spy)
+    _save(cast.jinan_filler, cast.submission(cast.jinan_filler, "t2"), grassroots_visits=20_000_000)
+    assert seen["t2"] == [40_000_000]  # 济南 among 山东's cities, not with 成都
+    _save(cast.sd_filler, cast.submission(cast.sd_filler, "t1"), grassroots_visits=300_000_000)
+    assert sorted(seen["t1"]) == [600_000_000, 800_000_000]  # provinces among all provinces
