@@ -67,3 +67,12 @@ def user_password_changed(*, acting_user: User) -> None:
         User.objects.filter(pk=acting_user.pk).update(must_change_password=False)
         acting_user.must_change_password = False
     audit(actor=acting_user, action="user_password_change", unit=acting_user.unit, obj=acting_user)
+
+
+@transaction.atomic
+def user_email_set(*, acting_user: User | None, user: User, email: str) -> None:
+    """Set the e-mail address messages are sent to ("" removes it)."""
+    if user.email != email:
+        User.objects.filter(pk=user.pk).update(email=email)
+        user.email = email
+    audit(actor=acting_user, action="user_email_set", unit=user.unit, obj=user)
