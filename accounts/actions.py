@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from .models import Role, Unit, User, audit
 from .passwords import generate_password_for
@@ -45,15 +47,11 @@ def user_password_reset(*, acting_user: User | None, user: User) -> str:
     Returns the password so the caller can show it once; it is never stored or audited in clear text. Any
     login lockout of the account is lifted, since the reset is how a locked-out user gets back in.
     """
-    from axes.utils import reset as axes_reset
-
     password = generate_password_for(user)
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
     # Existing API tokens were issued against the old password.
-    from rest_framework.authtoken.models import Token
-
     Token.objects.filter(user=user).delete()
     axes_reset(username=user.get_username())
     audit(actor=acting_user, action="user_password_reset", unit=user.unit, obj=user, username=user.username)
@@ -76,3 +74,19 @@ def user_email_set(*, acting_user: User | None, user: User, email: str) -> None:
         User.objects.filter(pk=user.pk).update(email=email)
         user.email = email
     audit(actor=acting_user, action="user_email_set", unit=user.unit, obj=user)
+def user_password_set(*, acting_user: User | None, user: User, password: str,
+                      must_change_password: bool = False) -> None:
+    """Set a known password (the demo seed resets its accounts' passwords so the printed logins work)."""
+    user.set_password(password)
+    user.must_change_password = must_change_password
+    user.save(update_fields=["password", "must_change_password"])
+    audit(actor=acting_user, action="user_password_set", unit=user.unit, obj=user, username=user.username)
+
+
+@transaction.atomic
+def token_issue(*, acting_user: User) -> Token:
+    """The API token of `acting_user` (created on first use; the same token on every later login)."""
+    token, created = Token.objects.get_or_create(user=acting_user)
+    if created:
+        audit(actor=acting_user, action="token_issue", unit=acting_user.unit, obj=acting_user)
+    return token

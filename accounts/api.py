@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from . import actions
 from .authentication import MUST_CHANGE_PASSWORD
 
 LOCKED_OUT = "登录失败次数过多，该用户名在此地址已被暂时锁定，请 30 分钟后再试或联系上级管理员。"
@@ -38,7 +38,7 @@ class ObtainTokenView(ObtainAuthToken):
         if user.must_change_password:
             return Response({"detail": MUST_CHANGE_PASSWORD, "code": "must_change_password"},
                             status=status.HTTP_403_FORBIDDEN)
-        token, _ = Token.objects.get_or_create(user=user)
+        token = actions.token_issue(acting_user=user)
         # A successful API login counts as a login: last_login is updated and axes clears earlier failures.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         return Response({"token": token.key})

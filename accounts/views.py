@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -33,3 +35,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             response = super().form_valid(form)
             actions.user_password_changed(acting_user=self.request.user)
         return response
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """个人信息: who the user is, which unit, role and the last login; links to 修改密码."""
+    return render(request, "registration/profile.html", {"profile_user": request.user})

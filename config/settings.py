@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "communication",
     "results",
     "sampling",
+    "demo",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from accounts.models import Role, Unit
-from reporting.catalog import task_definitions
+from reporting.catalog_loader import task_definitions
 from reporting.models import Task
 from reporting.selectors import current_task, submissions_for
 

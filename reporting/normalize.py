@@ -14,7 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-MISSING = "--"
+from engine import NOT_COLLECTED
+
 NUMERIC_TYPES = ("count", "decimal", "percent")
 _DASHES = "-－—–―‐‑⁃_"
 _SPACES = re.compile(r"[\s\u3000\u00a0\u2009\u200b]+")
@@ -98,7 +99,7 @@ def normalize_value(field: dict, raw: object) -> Normalized:
     if raw.strip() == "":
         return Normalized(None)
     if is_missing_marker(raw):
-        return Normalized(MISSING)
+        return Normalized(NOT_COLLECTED)
     if field_type in NUMERIC_TYPES:
         return _number(_fold(raw), field_type)
     if field_type == "yesno":

@@ -19,10 +19,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import AuditEvent, Role
+from accounts.models import AuditEvent, Role, Unit
 from reporting.actions import SaveRefused, member_add, submission_save
 from reporting.models import Submission, ValueChange
 from reporting.selectors import submissions_for
+from reporting.workflow import TransitionError
 
 from . import actions
 from .serializers import (
@@ -36,7 +37,6 @@ from .serializers import (
     SubmissionPatchSerializer,
     SubmitResultSerializer,
 )
-from .workflow import TransitionError
 
 TRANSITION_STATUS = {"status": status.HTTP_409_CONFLICT, "deadline": status.HTTP_409_CONFLICT,
                      "permission": status.HTTP_403_FORBIDDEN, "reason": status.HTTP_400_BAD_REQUEST,
@@ -112,7 +112,6 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             if params.get("status"):
                 qs = qs.filter(status=params["status"])
             if params.get("unit"):
-                from accounts.models import Unit
 
                 unit = Unit.objects.filter(code=params["unit"]).first()
                 qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()

@@ -11,8 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.http import Http404
+from django.utils import timezone
+
 from accounts.models import User
-from reporting.models import Task
+from exports.registry import Sheet, register
+from reporting.catalog_loader import member_definition
+from reporting.models import Submission, Task
 from reporting.selectors import submissions_for
 
 from .selectors import audit_trail, board_sheet_rows, progress_board
@@ -22,11 +27,7 @@ ACTION_LABELS = {"start": "开始填报", "submit": "上报", "approve": "审核
 
 
 def progress_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
-    from exports.registry import Sheet
-
     if user is None:
-        from django.http import Http404
-
         raise Http404("进度明细须由用户导出。")
     board = progress_board(user, task, unit_code=params.get("unit") or None, form=params.get("form") or None,
                            status=params.get("status") or None, name=params.get("name") or None)
@@ -37,16 +38,10 @@ def progress_export(user: User | None, task: Task, params: dict) -> Iterator[Any
 
 
 def _naive(dt: Any) -> Any:
-    from django.utils import timezone
-
     return timezone.localtime(dt).replace(tzinfo=None) if dt else None
 
 
 def submission_audit_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
-    from exports.registry import Sheet
-    from reporting.catalog import member_definition
-    from reporting.models import Submission
-
     qs = Submission.objects.all() if user is None else submissions_for(user)
     submission = qs.select_related("unit", "task", "form_version").get(pk=int(params["submission"]))
     items = audit_trail(submission, submission.form_version.definition, member_definition(submission))
@@ -66,9 +61,5 @@ def submission_audit_export(user: User | None, task: Task, params: dict) -> Iter
 
 
 def register_kinds() -> None:
-    try:
-        from exports.registry import register
-    except ImportError:  # exports app not present: the pages fall back to a direct download
-        return
     register("progress", progress_export, label="进度明细")
     register("submission_audit", submission_audit_export, label="报表修改记录")

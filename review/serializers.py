@@ -7,8 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from reporting.models import Submission
-
-from .workflow import allowed_actions
+from reporting.workflow import allowed_actions
 
 
 class UnitSerializer(serializers.Serializer):

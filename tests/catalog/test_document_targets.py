@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from indicators.engine import evaluate, load_catalog_dir
-from reporting.catalog import CATALOG_ROOT
-from reporting.forms import condition_holds
+from engine import evaluate, load_catalog_dir
+from reporting.catalog_loader import CATALOG_ROOT
+from reporting.entry_layout import condition_holds
 
 FOLDER = CATALOG_ROOT / "fjzl2019"
 FORMS = ["t1", "t2", "t3", "t3m", "t4", "t4m"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from indicators.engine import evaluate, load_catalog_dir
-from reporting.catalog import CATALOG_ROOT
+from engine import evaluate, load_catalog_dir
+from reporting.catalog_loader import CATALOG_ROOT
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from reporting.models import Status, Submission, SubmissionSnapshot, ValueChange
-from review.models import FieldComment, Transition
+from reporting.models import Status, Submission, SubmissionSnapshot, Transition, ValueChange
+from review.models import FieldComment
 from tests.cast import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Unit
-from reporting.models import Status, Submission, SubmissionSnapshot
-from review.models import Notification, Transition
+from reporting.models import Status, Submission, SubmissionSnapshot, Transition
+from review.models import Notification
 from sampling.actions import batch_create, item_answer, item_raise
 from sampling.models import Item, ItemStep
 from sampling.selection import Params
