@@ -17,6 +17,17 @@ class UnitAdmin(admin.ModelAdmin):
     raw_id_fields = ("parent",)
     list_select_related = ("parent",)
 
+    # Writes go through the actions (with their audit rows).
+    def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
+        actions.unit_save(acting_user=request.user, unit=obj, changed=list(form.changed_data))
+
+    def delete_model(self, request: HttpRequest, obj: Unit) -> None:
+        actions.unit_delete(acting_user=request.user, unit=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
+        for unit in queryset:
+            actions.unit_delete(acting_user=request.user, unit=unit)
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
@@ -27,6 +38,16 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ("unit",)
     fieldsets = BaseUserAdmin.fieldsets + (("平台", {"fields": ("unit", "role", "must_change_password", "display_name")}),)
     actions = ["reset_password"]
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        actions.user_save(acting_user=request.user, user=obj, changed=list(form.changed_data))
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        actions.user_delete(acting_user=request.user, user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            actions.user_delete(acting_user=request.user, user=user)
 
     @admin.action(description="重置密码并要求首次登录修改", permissions=["change"])
     def reset_password(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -43,3 +64,14 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("action",)
     search_fields = ("action", "object_id", "unit__code", "actor__username")
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    actions = None  # no bulk delete
+
+    # Audit rows are read-only everywhere: no add, no change, no delete.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False

@@ -46,9 +46,17 @@ def task_definitions(task: Task) -> dict[str, dict]:
 
 
 def member_definition(submission) -> dict | None:
-    """The member sub-form (t3m/t4m) definition the task currently uses for this lead form, or None."""
+    """The member sub-form (t3m/t4m) definition the task currently uses for this lead form, or None.
+
+    Kept on the submission instance: one page or action asks for it from several places (panel, comments,
+    gate) and a task's versions do not change under one request."""
+    cached = submission.__dict__.get("_member_definition")
+    if cached is not None:
+        return cached[0]
     code = submission.form_version.definition.get("subform")
-    if not code:
-        return None
-    tf = TaskForm.objects.filter(task_id=submission.task_id, form_code=code).select_related("version").first()
-    return tf.version.definition if tf else None
+    definition = None
+    if code:
+        tf = TaskForm.objects.filter(task_id=submission.task_id, form_code=code).select_related("version").first()
+        definition = tf.version.definition if tf else None
+    submission.__dict__["_member_definition"] = (definition,)
+    return definition
