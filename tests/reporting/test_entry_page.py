@@ -83,7 +83,8 @@ def test_it_shows_the_form_header_sections_and_fields(cast, as_user):
     row = row_html(html, "is_typical")
     assert "<select" in row and ">是<" in row and ">否<" in row and ">--（未统计）<" in row
     # Help text as a collapsible 说明.
-    assert "说明</button>" in row_html(html, "report_type")
+    assert "说明</button>" in row_html(html, "hospital_category")
+    assert "说明</button>" not in row_html(html, "report_type")  # no note to developers shown as 说明
 
 
 def test_it_marks_optional_items_and_hides_conditional_ones_until_they_apply(cast, as_user):
