@@ -154,7 +154,8 @@ def test_it_renders_the_page_with_the_same_number_of_queries_for_many_members(ca
     with django_assert_max_num_queries(with_one_member):
         response = filler.page(t3)
     assert response.content.decode().count('class="card member-card') == 13  # 12 cards + the template
-    with django_assert_max_num_queries(20):  # session, user, page, the review agent's submit box
+    # session, user, page, the live panel (submit state, latest transition, comments, member names)
+    with django_assert_max_num_queries(24):
         filler.page(t3)
 
 
