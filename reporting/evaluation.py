@@ -100,6 +100,7 @@ class Needs:
     children: bool
     peers: bool
     members: bool
+    depth: int = 0  # periods back prev(x, n) / change / growth reach; >= 2 loads the earlier periods too
 
 
 _needs: dict[str, Needs] = {}
@@ -114,7 +115,8 @@ def needs_of(form: FormDefinition) -> Needs:
         hit = Needs(previous=form.uses_prev or bool(sub is not None and sub.uses_prev),
                     previous_members=bool(sub is not None and sub.uses_prev),
                     children=bool(form.children_checks) or any(e.uses_children for e in exprs),
-                    peers=form.uses_peers, members=sub is not None)
+                    peers=form.uses_peers, members=sub is not None,
+                    depth=max(form.prev_depth, sub.prev_depth if sub is not None else 0))
         _needs[form.content_hash] = hit
     return hit
 
@@ -129,6 +131,7 @@ class Inputs:
     previous_members: list[dict] | None
     children: list[dict]
     peers: list[dict] | None
+    earlier: list[tuple[dict, list[dict]] | None] | None = None  # t-2, t-3 … (only for depth >= 2)
 
 
 def _members_json() -> RawSQL:
@@ -178,6 +181,7 @@ def load_inputs(batch: Sequence[Submission], catalogs: dict[int, Catalog],
                     prev_members[sid].append(values)
             for sid, task_id, unit_id, form_code, values in rows:
                 previous[(task_id, unit_id, form_code)] = (values, prev_members[sid] if with_members else None)
+    earlier = _earlier_periods([s for s in batch if needs[s.pk].depth >= 2 and s.task.previous_id], needs)
     # children: the started forms of the units directly below in the same task
     children: dict[tuple[int, int], list[dict]] = defaultdict(list)
     child_of = [s for s in batch if needs[s.pk].children]
@@ -201,8 +205,34 @@ def load_inputs(batch: Sequence[Submission], catalogs: dict[int, Catalog],
             previous_members=prev[1] if prev and need.previous_members else None,
             children=children.get((s.task_id, s.unit_id), []),
             peers=peers_of(s.task_id, s.form_code, parents.get(s.unit_id)) if need.peers else None,
+            earlier=earlier.get(s.pk),
         )
     return out
+
+
+def _earlier_periods(deep: Sequence[Submission], needs: dict[int, Needs]) -> dict[int, list]:
+    """For prev(x, n) with n >= 2: the same unit's form (and member entries) 2 … n tasks back along
+    Task.previous, nearest first, None for a period without a started form. A few queries for the batch."""
+    if not deep:
+        return {}
+    depth = max(needs[s.pk].depth for s in deep)
+    chains = {s.task_id: [s.task.previous_id] for s in deep}  # task → [t-1, t-2, …]
+    for _ in range(depth - 1):
+        frontier = {c[-1] for c in chains.values() if c[-1]}
+        back = dict(Task.objects.filter(pk__in=frontier).values_list("pk", "previous_id"))
+        for c in chains.values():
+            c.append(back.get(c[-1]) if c[-1] else None)
+    task_ids = {t for c in chains.values() for t in c[1:] if t}
+    rows = list(Submission.objects.filter(task_id__in=task_ids, unit_id__in={s.unit_id for s in deep},
+                                          form_code__in={s.form_code for s in deep})
+                .exclude(status=Status.NOT_STARTED).values_list("id", "task_id", "unit_id", "form_code", "values"))
+    entries: dict[int, list[dict]] = defaultdict(list)
+    for sid, values in (MemberEntry.objects.filter(submission_id__in=[r[0] for r in rows])
+                        .order_by("submission_id", "position", "id").values_list("submission_id", "values")):
+        entries[sid].append(values)
+    found = {(task_id, unit_id, form_code): (values, entries[sid]) for sid, task_id, unit_id, form_code, values in rows}
+    return {s.pk: [found.get((t, s.unit_id, s.form_code)) if t else None
+                   for t in chains[s.task_id][1:needs[s.pk].depth]] for s in deep}
 
 
 def run_engine(submission: Submission, form: FormDefinition, inputs: Inputs) -> dict:
@@ -222,7 +252,7 @@ def run_engine(submission: Submission, form: FormDefinition, inputs: Inputs) -> 
     result = evaluate(
         form, submission.values or {}, members=inputs.members, children=inputs.children,
         previous=inputs.previous, previous_members=inputs.previous_members, peers=inputs.peers,
-        explanations=explanations,
+        explanations=explanations, earlier=inputs.earlier,
     ).to_dict()
     for violation in result.get("violations", []):
         index = violation.get("member")
