@@ -59,6 +59,7 @@ for _name, _category, _label in [
     ("rectification_answered", Category.RECTIFICATION, "整改已回复"),
     ("rectification_closed", Category.RECTIFICATION, "整改事项已关闭"),
     ("rectification_reopened", Category.RECTIFICATION, "整改事项重新打开"),
+    ("rectification_escalated", Category.RECTIFICATION, "整改事项逾期上报"),
     ("rectification_due", Category.RECTIFICATION, "整改事项到期"),
     ("digest", Category.DIGEST, "每日汇总"),
 ]:

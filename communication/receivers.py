@@ -30,6 +30,8 @@ SUBJECTS = {
     "commented": "审核批注：《{form}》",
     "answered": "批注已回复：{unit}《{form}》",
     "rectification": "整改要求：《{form}》",
+    "rectification_raised": "整改要求：《{form}》",
+    "rectification_escalated": "整改事项逾期：{unit}《{form}》",
     "rectification_answered": "整改已回复：{unit}《{form}》",
     "rectification_closed": "整改事项已关闭：《{form}》",
     "rectification_reopened": "整改事项重新打开：《{form}》",
