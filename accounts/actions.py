@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import timedelta
 
-from .models import Role, Unit, User, audit
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, Role, Unit, User, audit
 from .passwords import generate_password_for
 
 
@@ -52,9 +56,7 @@ def user_password_reset(*, acting_user: User | None, user: User) -> str:
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
     # Existing API tokens were issued against the old password.
-    from rest_framework.authtoken.models import Token
-
-    Token.objects.filter(user=user).delete()
+    _revoke_all_tokens(user)
     axes_reset(username=user.get_username())
     audit(actor=acting_user, action="user_password_reset", unit=user.unit, obj=user, username=user.username)
     return password
@@ -66,4 +68,45 @@ def user_password_changed(*, acting_user: User) -> None:
     if acting_user.must_change_password:
         User.objects.filter(pk=acting_user.pk).update(must_change_password=False)
         acting_user.must_change_password = False
-    audit(actor=acting_user, action="user_password_change", unit=acting_user.unit, obj=acting_user)
+    # Tokens issued against the old password stop working (a leaked password is rotated out of the API too).
+    revoked = _revoke_all_tokens(acting_user)
+    audit(actor=acting_user, action="user_password_change", unit=acting_user.unit, obj=acting_user,
+          tokens_revoked=revoked)
+
+
+# --- API tokens ------------------------------------------------------------------------------------------------
+
+MAX_ACTIVE_TOKENS = 20
+
+
+def _revoke_all_tokens(user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def token_issue(*, acting_user: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new API token for `acting_user`; returns the row and the key (shown once, only its digest is kept).
+    Expires after settings.FJZL_API_TOKEN_DAYS; beyond MAX_ACTIVE_TOKENS the oldest active ones are revoked."""
+    from .tokens import digest, new_key
+
+    key = new_key()
+    now = timezone.now()
+    token = ApiToken.objects.create(user=acting_user, digest=digest(key), prefix=key[:8], name=name[:100],
+                                    expires_at=now + timedelta(days=settings.FJZL_API_TOKEN_DAYS))
+    surplus = list(ApiToken.objects.filter(user=acting_user, revoked_at__isnull=True, expires_at__gt=now)
+                   .order_by("-created_at", "-id").values_list("id", flat=True)[MAX_ACTIVE_TOKENS:])
+    if surplus:
+        ApiToken.objects.filter(id__in=surplus).update(revoked_at=now)
+    audit(actor=acting_user, action="token_issue", unit=acting_user.unit, obj=token, prefix=token.prefix)
+    return token, key
+
+
+@transaction.atomic
+def token_revoke(*, acting_user: User, token_id: int) -> ApiToken:
+    """Revoke one of the caller's own tokens (ApiToken.DoesNotExist for anybody else's: a 404)."""
+    token = ApiToken.objects.select_for_update().get(pk=token_id, user=acting_user)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit(actor=acting_user, action="token_revoke", unit=acting_user.unit, obj=token, prefix=token.prefix)
+    return token

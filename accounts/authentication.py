@@ -25,10 +25,23 @@ def refuse_one_time_password(user: User) -> None:
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
+    """`Authorization: Token <key>` against accounts.models.ApiToken: unknown, expired or revoked keys and
+    inactive users are refused (401); last use is recorded at most every few minutes."""
+
     def authenticate_credentials(self, key: str) -> tuple[User, object]:
-        user, token = super().authenticate_credentials(key)
-        refuse_one_time_password(user)
-        return user, token
+        from django.utils import timezone
+
+        from .models import ApiToken
+        from .tokens import token_for_key
+
+        token = token_for_key(key)
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("令牌无效、已过期或已被吊销，请重新获取。")
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        refuse_one_time_password(token.user)
+        return token.user, token
 
 
 class SessionAuthentication(authentication.SessionAuthentication):

@@ -119,3 +119,26 @@ def audit(*, actor: User | None, action: str, unit: Unit | None = None, obj: mod
         object_id=str(obj.pk) if obj is not None else "",
         data=data,
     )
+
+
+class ApiToken(models.Model):
+    """An API token (header `Authorization: Token <key>`). Only a digest of the key is stored; the key is shown
+    once when issued. Tokens expire (settings.FJZL_API_TOKEN_DAYS), can be revoked by their owner, and are all
+    revoked when the password changes or is reset (accounts.actions)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField("前缀", max_length=8)
+    name = models.CharField("名称", max_length=100, blank=True)
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    expires_at = models.DateTimeField("到期时间")
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…（{self.user}）"
