@@ -64,6 +64,11 @@ MIDDLEWARE = [
     "config.security.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Chinese JSON errors for the API and script requests; 405 for methods the pages never take (config.errors).
+    "config.errors.JsonErrorMiddleware",
+    "config.errors.RequestSizeMiddleware",
+    "config.errors.PageMethodMiddleware",
+    "config.errors.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -96,9 +101,12 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "config.wsgi.application"
 
+# Persistent connections, checked before reuse: after PostgreSQL (or a pooler) dropped an idle connection the
+# next request reconnects instead of failing.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -175,8 +183,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Request bodies are bounded before they are read: config.errors.RequestSizeMiddleware refuses a declared
+# Content-Length above FJZL_MAX_REQUEST_BYTES (the proxy's client_max_body_size is the same 6 MB);
+# non-file bodies (forms, JSON) are refused by Django above DATA_UPLOAD_MAX_MEMORY_SIZE, files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file rather than memory.
+FJZL_MAX_REQUEST_BYTES = int(os.environ.get("FJZL_MAX_REQUEST_BYTES", str(6 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # The login throttle counts in the database (table created by accounts' migration), so it holds when Redis is down.
 THROTTLE_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fjzl_throttle_cache"}

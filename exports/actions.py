@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +24,11 @@ from .xlsx import write_workbook
 log = logging.getLogger(__name__)
 
 EXPORT_DIR = "exports"
+FAILED_MESSAGE = "导出失败，请稍后重试；如仍失败，请联系管理员（导出编号 {id}）。"
+
+
+class ExportRefused(PermissionDenied):
+    """The user may not start this kind of export (the message is for the user)."""
 PROGRESS_EVERY = 1000
 
 
@@ -39,7 +45,9 @@ def export_request(*, acting_user: User, task: Task, kind: str = "task", params:
                    inline: bool = False) -> ExportJob:
     """Queue an export of `task` for `acting_user` (kinds: exports.registry). The job runs in Celery after
     the transaction commits; `inline=True` builds it right away in this process instead (small exports). Rows are scoped to what the requester may see when the job runs."""
-    registry.get(kind)  # unknown kind: LookupError before anything is written
+    spec = registry.get(kind)  # unknown kind: LookupError before anything is written
+    if not spec.may_start(acting_user):
+        raise ExportRefused(f"无权导出“{spec.label}”。")
     params = dict(params or {})
     scope_unit = None
     if params.get("unit"):
@@ -84,16 +92,27 @@ def export_run(*, job_id: int) -> ExportJob:
         rows = write_workbook(str(partial), registry.iter_sheets(job.kind, user, job.task, params),
                               progress=progress, progress_every=PROGRESS_EVERY)
         os.replace(partial, final)
-    except Exception as exc:  # recorded for the user; the traceback goes to the log
+    except Exception as exc:  # the user sees a Chinese sentence; the traceback goes to the log
         log.exception("export job %s failed", job.pk)
         partial.unlink(missing_ok=True)
         ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, finished_at=timezone.now(),
-                                                   error=f"导出失败：{exc.__class__.__name__}: {exc}"[:2000])
+                                                   error=_failure_message(job.pk, exc))
     else:
         ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.DONE, file=relative, progress=rows,
                                                    total=max(total, rows), finished_at=timezone.now())
     job.refresh_from_db()
     return job
+
+
+def _failure_message(job_id: int, exc: Exception) -> str:
+    """What the job page says: a refusal written for the user (PermissionDenied / Http404 with a Chinese
+    message) as it is, anything else as one generic sentence — never an exception class or a traceback."""
+    from django.http import Http404
+
+    text = str(exc)
+    if isinstance(exc, PermissionDenied | Http404) and any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return f"导出失败：{text}"[:500]
+    return FAILED_MESSAGE.format(id=job_id)
 
 
 # --- offline template import --------------------------------------------------------------------------------

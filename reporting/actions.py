@@ -271,3 +271,31 @@ def member_remove(*, acting_user: User, submission_id: int, key: str) -> None:
     submission.save(update_fields=["revision", "updated_by", "updated_at", "result"])
     audit(actor=acting_user, action="member_remove", unit=submission.unit, obj=submission, key=key,
           values=entry.values)
+
+
+@transaction.atomic
+def members_add(*, acting_user: User, submission_id: int, keys: list[str]) -> list[MemberEntry]:
+    """Add several (empty) member entries at once under one lock, evaluated once: the work of a request that
+    brings many new members stays linear. Keys that already exist are left as they are (a retried request)."""
+    submission = Submission.objects.select_for_update().select_related("unit", "task").get(pk=submission_id)
+    _ensure_writable(submission, acting_user)
+    if not submission.form_version.definition.get("subform"):
+        raise SaveRefused("该表没有成员单位子表。")
+    existing = set(submission.members.values_list("key", flat=True))
+    wanted = [k for k in dict.fromkeys(str(k) for k in keys) if k and k not in existing]
+    if not wanted:
+        return []
+    position = submission.members.aggregate(m=Max("position"))["m"] or 0
+    entries = MemberEntry.objects.bulk_create([
+        MemberEntry(submission=submission, key=key, position=position + i, values={})
+        for i, key in enumerate(wanted, start=1)])
+    if submission.status == Status.NOT_STARTED:
+        from review.workflow import transition
+
+        submission = transition(submission_id=submission.pk, action="start", acting_user=acting_user)
+    submission.revision += 1
+    submission.updated_by = acting_user
+    _refresh_result(submission)
+    submission.save(update_fields=["revision", "updated_by", "updated_at", "result"])
+    audit(actor=acting_user, action="members_add", unit=submission.unit, obj=submission, keys=wanted)
+    return entries

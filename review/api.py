@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import AuditEvent, Role
-from reporting.actions import SaveRefused, member_add, submission_save
+from reporting.actions import SaveRefused, members_add, submission_save
 from reporting.models import Submission, ValueChange
 from reporting.selectors import submissions_for
 
@@ -146,9 +146,9 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         try:
             with transaction.atomic():
                 existing = set(submission.members.values_list("key", flat=True))
-                for key in data["members"]:
-                    if str(key) not in existing:
-                        member_add(acting_user=user, submission_id=submission.pk, key=str(key))
+                new_keys = [str(key) for key in data["members"] if str(key) not in existing]
+                if new_keys:
+                    members_add(acting_user=user, submission_id=submission.pk, keys=new_keys)
                 result = submission_save(acting_user=user, submission_id=submission.pk, changes=changes,
                                          explanations=data["explanations"] or None, base_revision=base_revision)
                 if result.errors or result.conflicts:
@@ -166,8 +166,14 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return Response({"detail": "部分指标填写有误，本次未保存任何数值。", "code": "invalid", "errors": result.errors,
                              "revision": Submission.objects.get(pk=submission.pk).revision},
                             status=status.HTTP_400_BAD_REQUEST)
-        fresh = self.get_queryset().get(pk=submission.pk)
-        body = self.get_serializer(fresh).data
+        try:
+            fresh = self.get_queryset().get(pk=submission.pk)
+            body = self.get_serializer(fresh).data
+        except DatabaseError:
+            # Committed: say so even when the fresh state cannot be read back (a dropped connection), so no
+            # client retries a save that happened.
+            body = {"id": submission.pk, "revision": result.revision,
+                    "detail": "已保存；最新内容暂时无法读取，请稍后刷新。"}
         body["saved"] = result.saved
         return Response(body)
 

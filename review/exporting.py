@@ -22,12 +22,18 @@ ACTION_LABELS = {"start": "开始填报", "submit": "上报", "approve": "审核
 
 
 def progress_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
+    from django.core.exceptions import PermissionDenied
+
     from exports.registry import Sheet
+
+    from .selectors import is_supervisor
 
     if user is None:
         from django.http import Http404
 
         raise Http404("进度明细须由用户导出。")
+    if not is_supervisor(user):  # the page answers 403 to fillers; so does its export
+        raise PermissionDenied("只有审核、分析和管理用户可以导出进度明细。")
     board = progress_board(user, task, unit_code=params.get("unit") or None, form=params.get("form") or None,
                            status=params.get("status") or None, name=params.get("name") or None)
     header, rows = board_sheet_rows(board)
@@ -70,5 +76,7 @@ def register_kinds() -> None:
         from exports.registry import register
     except ImportError:  # exports app not present: the pages fall back to a direct download
         return
-    register("progress", progress_export, label="进度明细")
+    from .selectors import is_supervisor
+
+    register("progress", progress_export, label="进度明细", allowed=is_supervisor)
     register("submission_audit", submission_audit_export, label="报表修改记录")

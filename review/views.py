@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from reporting.catalog import member_definition
 from reporting.models import Status, Task
@@ -98,6 +98,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 # --- one submission ---------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = submission_for(request.user, pk)
     definition = submission.form_version.definition
@@ -273,6 +274,7 @@ def comment_answer(request: HttpRequest, pk: int, comment_id: int) -> HttpRespon
 
 
 @login_required
+@require_safe
 def audit(request: HttpRequest, pk: int) -> HttpResponse:
     submission = submission_for(request.user, pk)
     if request.GET.get("format") == "xlsx":
@@ -287,6 +289,7 @@ def audit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- progress board ---------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def progress(request: HttpRequest) -> HttpResponse:
     _require_supervisor(request)
     task = _task(request)
@@ -316,6 +319,7 @@ def _form_choices(task: Task) -> list[tuple[str, str]]:
 # --- notifications ----------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def notifications(request: HttpRequest) -> HttpResponse:
     items = list(Notification.objects.filter(recipient=request.user)
                  .select_related("submission", "submission__unit")[:200])
