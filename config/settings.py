@@ -211,9 +211,24 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = True
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "throttle": THROTTLE_CACHE}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_TASK_ALWAYS_EAGER)
+# Jobs finish or fail visibly: a message is acknowledged only after its task ran, and handed back when the
+# worker process dies; hard and soft time limits; the broker redelivers an unacknowledged message after the
+# visibility timeout; the sweeper (exports.tasks.sweep_jobs) reruns or fails jobs whose worker vanished.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1800"))
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+FJZL_SWEEP_SECONDS = float(os.environ.get("FJZL_SWEEP_SECONDS", "60"))
+FJZL_JOB_STALE_SECONDS = int(os.environ.get("FJZL_JOB_STALE_SECONDS", "300"))
+FJZL_JOB_MAX_ATTEMPTS = int(os.environ.get("FJZL_JOB_MAX_ATTEMPTS", "3"))
+CELERY_BEAT_SCHEDULE = {
+    "exports-sweep-jobs": {"task": "exports.sweep_jobs", "schedule": FJZL_SWEEP_SECONDS},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
