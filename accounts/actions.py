@@ -110,3 +110,45 @@ def token_revoke(*, acting_user: User, token_id: int) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit(actor=acting_user, action="token_revoke", unit=acting_user.unit, obj=token, prefix=token.prefix)
     return token
+
+
+# --- deactivation and moves ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def user_deactivate(*, acting_user: User | None, user: User) -> User:
+    """Users are deactivated, never deleted (their audit rows keep naming them): no login, no API token."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    revoked = _revoke_all_tokens(user)
+    audit(actor=acting_user, action="user_deactivate", unit=user.unit, obj=user, username=user.username,
+          tokens_revoked=revoked)
+    return user
+
+
+class UnitMoveRefused(Exception):
+    """The move would break the hierarchy; the message is for the user."""
+
+
+@transaction.atomic
+def unit_move(*, acting_user: User | None, unit: Unit, new_parent: Unit) -> Unit:
+    """Move `unit` (and its whole subtree) under `new_parent`: every path below is rewritten in one UPDATE, so
+    scoping (which reads paths) follows the move at once: the old province's reviewers stop seeing the subtree,
+    the new one's start."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat, Substr
+
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    new_parent = Unit.objects.select_for_update().get(pk=new_parent.pk)
+    if new_parent.path.startswith(unit.path):
+        raise UnitMoveRefused("不能把单位移到它自己或它的下级单位之下。")
+    old_path, old_parent = unit.path, unit.parent
+    new_path = f"{new_parent.path}{unit.code}/"
+    if new_path == old_path:
+        return unit
+    moved = Unit.objects.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1)))
+    Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    unit.refresh_from_db()
+    audit(actor=acting_user, action="unit_move", unit=unit, obj=unit, old_parent=old_parent.code if old_parent
+          else "", new_parent=new_parent.code, old_path=old_path, new_path=new_path, units=moved)
+    return unit

@@ -17,6 +17,24 @@ class UnitAdmin(admin.ModelAdmin):
     raw_id_fields = ("parent",)
     list_select_related = ("parent",)
 
+    def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
+        """A changed parent moves the whole subtree (accounts.actions.unit_move), not just this row."""
+        if change and "parent" in form.changed_data and obj.parent_id:
+            new_parent = obj.parent
+            original = Unit.objects.get(pk=obj.pk)
+            obj.parent, obj.path = original.parent, original.path
+            super().save_model(request, obj, form, change)  # the other fields
+            try:
+                actions.unit_move(acting_user=request.user, unit=obj, new_parent=new_parent)
+            except actions.UnitMoveRefused as exc:
+                messages.error(request, str(exc))
+            obj.refresh_from_db()
+            return
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Unit | None = None) -> bool:
+        return False  # units carry submissions and history
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
@@ -26,7 +44,16 @@ class UserAdmin(BaseUserAdmin):
     raw_id_fields = ("unit",)
     list_select_related = ("unit",)
     fieldsets = BaseUserAdmin.fieldsets + (("平台", {"fields": ("unit", "role", "must_change_password", "display_name")}),)
-    actions = ["reset_password"]
+    actions = ["reset_password", "deactivate"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return False  # deactivate instead: audit rows keep their actor
+
+    @admin.action(description="停用所选用户（不删除，保留操作记录）", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.order_by("username"):
+            actions.user_deactivate(acting_user=request.user, user=user)
+        messages.success(request, f"已停用 {queryset.count()} 个用户。")
 
     @admin.action(description="重置密码并要求首次登录修改", permissions=["change"])
     def reset_password(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -39,6 +66,17 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: audit rows are never added, changed or deleted by hand (no bulk delete either)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
     list_display = ("at", "actor", "action", "unit", "object_type", "object_id")
     list_filter = ("action",)
     search_fields = ("action", "object_id", "unit__code", "actor__username")

@@ -96,7 +96,8 @@ class AuditEvent(models.Model):
     """One row per write made through the action layer, written in the same transaction as the write."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # PROTECT: a user with a history cannot be deleted (deactivate instead), so no row ever loses its actor.
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=60, db_index=True)
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     object_type = models.CharField(max_length=60, blank=True)

@@ -178,6 +178,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("FJZL_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# `manage.py backup` writes here (docker-compose.yml mounts a volume; copy it off the host too).
+FJZL_BACKUP_DIR = Path(os.environ.get("FJZL_BACKUP_DIR", VAR_DIR / "backups"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
