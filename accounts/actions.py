@@ -80,7 +80,10 @@ MAX_ACTIVE_TOKENS = 20
 
 
 def _revoke_all_tokens(user: User) -> int:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    from rest_framework.authtoken.models import Token
+
+    legacy, _ = Token.objects.filter(user=user).delete()  # DRF's old single token (accounts.authentication)
+    return legacy + ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 @transaction.atomic
@@ -152,3 +155,12 @@ def unit_move(*, acting_user: User | None, unit: Unit, new_parent: Unit) -> Unit
     audit(actor=acting_user, action="unit_move", unit=unit, obj=unit, old_parent=old_parent.code if old_parent
           else "", new_parent=new_parent.code, old_path=old_path, new_path=new_path, units=moved)
     return unit
+
+
+@transaction.atomic
+def user_email_set(*, acting_user: User | None, user: User, email: str) -> None:
+    """Set the e-mail address messages are sent to ("" removes it)."""
+    if user.email != email:
+        User.objects.filter(pk=user.pk).update(email=email)
+        user.email = email
+    audit(actor=acting_user, action="user_email_set", unit=user.unit, obj=user)

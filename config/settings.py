@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,11 @@ INSTALLED_APPS = [
     "indicators",
     "review",
     "exports",
+    "files",
+    "selfassessment",
+    "communication",
+    "results",
+    "sampling",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "review.context_processors.notifications",
+                "communication.context_processors.notices",
             ],
         },
     },
@@ -184,12 +191,33 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files (files app): S3-compatible object storage (MinIO, OSS, COS) when S3_BUCKET is set, so several
+# web and worker machines share them; the local MEDIA_ROOT otherwise.
+if os.environ.get("S3_BUCKET"):
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": os.environ["S3_BUCKET"],
+        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "region_name": os.environ.get("S3_REGION", "us-east-1"),
+        "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path"),
+        "file_overwrite": False,
+        "default_acl": None,
+        "querystring_auth": True,
+    }}
+# Upload limits (files.FileLimit rows set by the administrator override these defaults).
+FILES_MAX_FILE_BYTES = int(os.environ.get("FILES_MAX_FILE_BYTES", 20 * 1024 * 1024))
+FILES_MAX_UNIT_BYTES = int(os.environ.get("FILES_MAX_UNIT_BYTES", 500 * 1024 * 1024))
+FILES_ZIP_MAX_ENTRIES = 5000
+FILES_ZIP_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
+FILES_ZIP_MAX_RATIO = 100
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Request bodies are bounded before they are read: config.errors.RequestSizeMiddleware refuses a declared
-# Content-Length above FJZL_MAX_REQUEST_BYTES (the proxy's client_max_body_size is the same 6 MB);
+# Content-Length above FJZL_MAX_REQUEST_BYTES (the largest upload + 1 MB; the proxy's client_max_body_size is
+# the same 21m);
 # non-file bodies (forms, JSON) are refused by Django above DATA_UPLOAD_MAX_MEMORY_SIZE, files above
 # FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file rather than memory.
-FJZL_MAX_REQUEST_BYTES = int(os.environ.get("FJZL_MAX_REQUEST_BYTES", str(6 * 1024 * 1024)))
+FJZL_MAX_REQUEST_BYTES = int(os.environ.get("FJZL_MAX_REQUEST_BYTES", str(FILES_MAX_FILE_BYTES + 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -302,3 +330,36 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# --- communication: e-mail (SMTP from the environment; console backend when EMAIL_HOST is unset) ------------
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+else:
+    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "分级诊疗制度建设信息平台 <noreply@fjzl.invalid>")
+COMM_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+COMM_MESSAGE_ID_DOMAIN = os.environ.get("COMM_MESSAGE_ID_DOMAIN", "fjzl.invalid")
+COMM_CHANNELS = [c for c in os.environ.get("COMM_CHANNELS", "email").split(",") if c]
+COMM_MAX_ATTEMPTS = int(os.environ.get("COMM_MAX_ATTEMPTS", "10"))
+COMM_RETRY_BASE_SECONDS = int(os.environ.get("COMM_RETRY_BASE_SECONDS", "60"))
+COMM_RETRY_MAX_SECONDS = int(os.environ.get("COMM_RETRY_MAX_SECONDS", str(6 * 3600)))
+COMM_UNSUBSCRIBE_MAX_AGE = 366 * 86400
+COMM_REMIND_BEFORE_DAYS = int(os.environ.get("COMM_REMIND_BEFORE_DAYS", "3"))  # N
+COMM_ESCALATE_AFTER_DAYS = int(os.environ.get("COMM_ESCALATE_AFTER_DAYS", "3"))  # M
+COMM_REVIEW_WAIT_DAYS = int(os.environ.get("COMM_REVIEW_WAIT_DAYS", "5"))  # K
+COMM_REMIND_OVERDUE_WINDOW_DAYS = 60  # overdue reminders stop this long after a window closed
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "communication-reminders": {"task": "communication.tasks.send_scheduled_reminders",
+                                "schedule": crontab(hour=8, minute=0)},
+    "communication-flush": {"task": "communication.tasks.flush_deliveries", "schedule": 60.0},
+    "communication-digests": {"task": "communication.tasks.send_digests", "schedule": crontab(hour=17, minute=30)},
+}
+RESULTS_MIN_CELL_UNITS = int(os.environ.get("RESULTS_MIN_CELL_UNITS", "3"))

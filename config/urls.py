@@ -14,5 +14,10 @@ urlpatterns = [
     path("review/", include("review.urls")),
     path("exports/", include("exports.urls")),
     path("analysis/", include("indicators.urls")),
+    path("sampling/", include("sampling.urls")),
     path("", include("reporting.urls")),
+    path("files/", include("files.urls")),
+    path("reports/", include("selfassessment.urls")),
+    path("comm/", include("communication.urls")),
+    path("results/", include("results.urls")),
 ]

@@ -201,9 +201,10 @@ class ImportReport:
     saved: int = 0
     members_added: int = 0
     revision: int | None = None
+    locked: bool = False  # refused because the form (or the changed field) is locked
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "message": self.message, "saved": self.saved, "members_added": self.members_added,
+        return {"ok": self.ok, "message": self.message, "locked": self.locked, "saved": self.saved, "members_added": self.members_added,
                 "revision": self.revision, "issues": [i.as_dict() for i in self.issues]}
 
 
@@ -215,7 +216,7 @@ def template_import(*, acting_user: User, submission_id: int, data: bytes) -> Im
     normalisation and checks as typed input — inside one transaction; any bad cell (or a value changed on the
     web page since the download) rolls everything back and is reported with its sheet, cell and label.
     """
-    from reporting.actions import SaveRefused, member_add, submission_save
+    from reporting.actions import FieldLocked, SaveRefused, member_add, submission_save
     from review.workflow import TransitionError
 
     submission = Submission.objects.select_related("unit", "task", "form_version").get(pk=submission_id)
@@ -262,6 +263,8 @@ def template_import(*, acting_user: User, submission_id: int, data: bytes) -> Im
                 saved, added = len(result.saved), len(keys)
                 audit(actor=acting_user, action="template_import", unit=submission.unit, obj=submission,
                       saved=saved, members_added=added)
+    except FieldLocked as exc:
+        return ImportReport(ok=False, message=f"未导入任何数据：{exc}", locked=True)
     except (SaveRefused, TransitionError) as exc:
         return ImportReport(ok=False, message=f"未导入任何数据：{exc}")
     if issues:

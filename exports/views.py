@@ -154,12 +154,13 @@ def template_upload(request: HttpRequest, submission_id: int) -> HttpResponse:
         report = template_import(acting_user=request.user, submission_id=submission.pk, data=upload.read())
         message = report.message
     payload = report.as_dict() if report else {"ok": False, "message": message, "issues": [], "saved": 0}
+    code = 200 if payload["ok"] else 409 if payload.get("locked") else 400
     if _wants_json(request):
-        return JsonResponse(payload, status=200 if payload["ok"] else 400)
+        return JsonResponse(payload, status=code)
     back = request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         back = ""
     return render(request, "exports/import_report.html", {"submission": submission, "report": payload,
                                                           "back": back},
-                  status=200 if payload["ok"] else 400)
+                  status=code)

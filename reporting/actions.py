@@ -57,6 +57,10 @@ class SaveRefused(Exception):
     """The form cannot be changed now (status or filing window). The message is for the user."""
 
 
+class FieldLocked(SaveRefused):
+    """A locked form of which only some fields are open (整改): the change names another field."""
+
+
 @dataclass
 class Conflict:
     field: str
@@ -88,15 +92,25 @@ def _fields_of(definition: dict) -> dict[str, dict]:
     return {f["code"]: f for f in definition.get("fields", [])}
 
 
-def _ensure_writable(submission: Submission, acting_user: User) -> None:
+def _ensure_writable(submission: Submission, acting_user: User, partial: bool = False) -> set | None:
+    """Refuse unless `acting_user` may change the submission now. With `partial` a locked form whose single
+    fields an unlocker opened (reporting.unlocks, e.g. 整改要求) passes: the open fields are returned, and the
+    caller refuses a change of any other field (FieldLocked). None: the whole form is open."""
     from accounts.models import Role
+
+    from .unlocks import unlocked_fields
 
     if acting_user.role != Role.FILLER or acting_user.unit_id != submission.unit_id:
         raise SaveRefused("只有本单位的填报用户可以修改该报表。")
+    if not submission.is_editable and partial:
+        unlocked = unlocked_fields(submission)
+        if unlocked:
+            return unlocked
     if not submission.is_editable:
         raise SaveRefused(f"报表状态为“{submission.get_status_display()}”，不能修改。")
     if not submission.window_is_open():
         raise SaveRefused("不在填报时间内，报表已锁定；如需补报请联系上级单位延期。")
+    return None
 
 
 def submission_save(*, acting_user: User, submission_id: int, changes: list[dict],
@@ -116,7 +130,7 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
     with transaction.atomic():
         submission = (Submission.objects.select_for_update().select_related("unit", "task", "form_version")
                       .get(pk=submission_id))
-        _ensure_writable(submission, acting_user)
+        unlocked = _ensure_writable(submission, acting_user, partial=True)
         definition = submission.form_version.definition
         lead_fields = _fields_of(definition)
         member_fields: dict[str, dict] = {}
@@ -150,6 +164,11 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
             new = normalized.value
             if old == new and type(old) is type(new):
                 continue
+            if unlocked is not None and (member_key, code) not in unlocked:
+                if old == new:
+                    continue  # 68 for 68.0 (a template round trip) is no change of a locked field
+                raise FieldLocked(f"“{spec.get('label', code)}”未开放修改：报表状态为“{submission.get_status_display()}”，"
+                                  "只有整改要求所指的指标可以修改。")
             if stale and "base" in change and change["base"] != old:
                 result.conflicts.append(Conflict(field=code, member=member_key, label=spec.get("label", code),
                                                  yours=new, theirs=old, by="", at=""))

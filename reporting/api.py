@@ -47,6 +47,8 @@ def json_login_required(view: Callable[..., JsonResponse]) -> Callable[..., Json
             return view(request, *args, **kwargs)
         except BadRequest as exc:
             return JsonResponse({"error": str(exc)}, status=400)
+        except actions.FieldLocked as exc:
+            return JsonResponse({"error": str(exc), "refused": True, "code": "locked"}, status=409)
         except (actions.SaveRefused, TransitionError) as exc:
             return JsonResponse({"error": str(exc), "refused": True}, status=403)
         except Http404:

@@ -18,7 +18,9 @@ from accounts.models import Role, Unit, User, audit
 from reporting.catalog import member_definition
 from reporting.models import Status, Submission, SubmissionSnapshot
 
+from . import hooks
 from .models import FieldComment, Notification
+from .signals import notifications_created
 from .workflow import Actor, TransitionError, actor_kinds, approver_level, check_transition, transition
 
 SUBMITTED_STATES = (Status.SUBMITTED, Status.APPROVED, Status.RECHECKED)
@@ -108,7 +110,7 @@ def gate(submission: Submission) -> tuple[dict, list[dict]]:
 
     result = evaluate_submission(submission)
     return result, blocking_items(result, submission.form_version.definition, member_definition(submission),
-                                  member_names(submission))
+                                  member_names(submission)) + hooks.extra_blocking(submission)
 
 
 def member_names(submission: Submission) -> list[tuple[str, str]]:
@@ -148,7 +150,8 @@ def notify(recipients: Iterable[User], submission: Submission | None, verb: str,
            exclude: User | None = None) -> int:
     rows = [Notification(recipient=u, submission=submission, verb=verb, text=text[:300])
             for u in {u.pk: u for u in recipients}.values() if exclude is None or u.pk != exclude.pk]
-    Notification.objects.bulk_create(rows)
+    rows = Notification.objects.bulk_create(rows)
+    notifications_created.send(sender=Notification, notifications=rows, submission=submission, verb=verb)
     return len(rows)
 
 
@@ -185,6 +188,8 @@ def submission_submit(*, acting_user: User, submission_id: int) -> SubmitOutcome
             submission=submission, revision=submission.revision, values=submission.values, members=members,
             explanations=submission.explanations, result=result, form_version_id=submission.form_version_id,
             created_by=acting_user)
+        for submitted in hooks.on_submitted:
+            submitted(submission, snapshot, acting_user)
         # Open comments of an earlier rejection are settled by the resubmission.
         submission.field_comments.filter(resolved=False).update(resolved=True)
         notify(_reviewers_of(approver_unit(submission)), submission, "submitted",
@@ -207,6 +212,7 @@ def _comment_rows(submission: Submission, comments: Iterable[dict], author: User
     lead = field_labels(submission.form_version.definition)
     member = field_labels(member_definition(submission))
     keys = set(submission.members.values_list("key", flat=True))
+    extra = hooks.extra_targets(submission)
     rows = []
     for c in comments:
         text = str(c.get("text") or "").strip()
@@ -219,7 +225,7 @@ def _comment_rows(submission: Submission, comments: Iterable[dict], author: User
                 raise ReviewError("批注所指的成员单位不存在。")
             if code not in member:
                 raise ReviewError(f"成员单位子表中没有指标“{code}”。")
-        elif code not in lead:
+        elif code not in lead and code not in extra:
             raise ReviewError(f"表中没有指标“{code}”。")
         rows.append(FieldComment(submission=submission, member_key=member_key, field_code=code, text=text[:2000],
                                  author=author))
@@ -339,7 +345,8 @@ def field_comment_add(*, acting_user: User, submission_id: int, field_code: str,
         audit(actor=acting_user, action="field_comment_add", unit=submission.unit, obj=submission,
               field=field_code, member=member_key, comment=comment.pk)
         label = (field_labels(member_definition(submission)) if member_key
-                 else field_labels(submission.form_version.definition)).get(field_code, field_code)
+                 else {**field_labels(submission.form_version.definition), **hooks.extra_targets(submission)}
+                 ).get(field_code, field_code)
         notify(_fillers_of(submission), submission, "commented",
                f"{_who(acting_user)}对《{_form_title(submission)}》的“{label}”提出批注：{comment.text}")
     return comment

@@ -18,7 +18,7 @@ from reporting.selectors import submissions_for
 from .selectors import audit_trail, board_sheet_rows, progress_board
 
 ACTION_LABELS = {"start": "开始填报", "submit": "上报", "approve": "审核通过", "reject": "驳回", "recheck": "复核通过",
-                 "recheck_reject": "复核驳回", "withdraw": "撤销审核", "reopen": "延期填报"}
+                 "recheck_reject": "复核驳回", "withdraw": "撤销审核", "reopen": "延期填报", "rectify": "抽检整改", "rectify_done": "整改完成"}
 
 
 def progress_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:

@@ -19,7 +19,7 @@ from reporting.catalog import member_definition
 from reporting.models import Status, Task
 from reporting.selectors import current_task, submission_for
 
-from . import actions, selectors
+from . import actions, hooks, selectors
 from .models import FieldComment, Notification
 from .templatetags.review_tags import label_comments
 from .workflow import TRANSITIONS, TransitionError, allowed_actions
@@ -147,7 +147,7 @@ def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
         "previous": previous, "comments": all_comments,
         "transitions": submission.transitions.select_related("actor", "actor__unit").order_by("-at", "-id"),
         "allowed": allowed, "can_reject": can_reject,
-        "entry_url": _entry_url(submission.pk),
+        "entry_url": _entry_url(submission.pk), "extra_panels": hooks.panels(request, submission),
     })
 
 
@@ -302,6 +302,10 @@ def progress(request: HttpRequest) -> HttpResponse:
     board = selectors.progress_board(request.user, task, unit_code=params["unit"] or None,
                                      form=params["form"] or None, status=params["status"] or None,
                                      name=params["name"] or None)
+    notes = hooks.notes([c.submission_id for r in board.rows for c in r.cells.values() if c.own])
+    for r in board.rows:
+        for c in r.cells.values():
+            c.note = notes.get(c.submission_id, "") if c.own else ""
     return render(request, "review/progress.html", {
         "task": task, "board": board, "params": params, "statuses": Status.choices,
         "rows": [(row, row.cell_list(board.form_codes)) for row in board.rows],

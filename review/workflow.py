@@ -29,6 +29,7 @@ class Actor:
     APPROVER = "approver"  # a reviewer of the unit at the form's approver level above the submission
     RECHECKER = "rechecker"  # a reviewer above the approver level, in the same subtree
     SUPERVISOR = "supervisor"  # approver or rechecker
+    SAMPLER = "sampler"  # an analyst/reviewer of the nation or a province above the unit (抽检)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Rule:
     actor: str
     label: str
     needs_reason: bool = False
+    offered: bool = True  # False: taken only by another app's action (never a button or an API verb here)
 
 
 TRANSITIONS: dict[str, Rule] = {
@@ -52,6 +54,12 @@ TRANSITIONS: dict[str, Rule] = {
                      needs_reason=True),
     "reopen": Rule((Status.NOT_STARTED, Status.DRAFT, Status.REJECTED, Status.SUBMITTED), None,
                    Actor.SUPERVISOR, "延期填报", needs_reason=True),
+    # 抽检整改 (sampling app): the form stays approved while rectification items are open; these record the start
+    # (first item raised) and the end (all items closed, re-evaluated, new snapshot) in the trail.
+    "rectify": Rule((Status.APPROVED, Status.RECHECKED), None, Actor.SAMPLER, "抽检整改", needs_reason=True,
+                    offered=False),
+    "rectify_done": Rule((Status.APPROVED, Status.RECHECKED), None, Actor.SAMPLER, "整改完成", needs_reason=True,
+                         offered=False),
 }
 
 
@@ -102,6 +110,9 @@ def actor_kinds(user: User, submission: Submission) -> set[str]:
     unit = submission.unit
     if user.role == Role.FILLER and user.unit_id == submission.unit_id:
         kinds.add(Actor.FILLER)
+    if (user.role in (Role.REVIEWER, Role.ANALYST) and user.unit.level in (UnitLevel.NATION, UnitLevel.PROVINCE)
+            and unit.path.startswith(user.unit.path) and user.unit_id != unit.id):
+        kinds.add(Actor.SAMPLER)
     if user.role == Role.REVIEWER and unit.path.startswith(user.unit.path) and user.unit_id != unit.id:
         level = approver_level(submission.form_code, unit.level)
         if level is None:
@@ -117,7 +128,8 @@ def actor_kinds(user: User, submission: Submission) -> set[str]:
 def allowed_actions(user: User, submission: Submission) -> list[str]:
     """The actions `user` may take on the submission now (by status and role; the deadline is checked on use)."""
     kinds = actor_kinds(user, submission)
-    out = [name for name, rule in TRANSITIONS.items() if submission.status in rule.sources and rule.actor in kinds]
+    out = [name for name, rule in TRANSITIONS.items()
+           if rule.offered and submission.status in rule.sources and rule.actor in kinds]
     if submission.status == Status.RECHECKED and Actor.RECHECKER not in kinds and "withdraw" in out:
         out.remove("withdraw")
     return out

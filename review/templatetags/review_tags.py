@@ -19,6 +19,7 @@ from reporting.catalog import member_definition
 from reporting.models import Status, Submission
 
 from ..actions import blocking_items, member_names
+from ..hooks import extra_blocking, extra_targets, links
 from ..models import FieldComment, Transition
 from ..workflow import TRANSITIONS, Actor, actor_kinds, allowed_actions
 
@@ -53,7 +54,7 @@ def label_comments(submission: Submission, comments: list[FieldComment]) -> list
         if c.member_key:
             c.label = f"{names.get(c.member_key) or '成员单位'} · {member.get(c.field_code, c.field_code)}"
         else:
-            c.label = lead.get(c.field_code, c.field_code)
+            c.label = lead.get(c.field_code) or extra_targets(submission).get(c.field_code, c.field_code)
     return comments
 
 
@@ -67,7 +68,7 @@ def submit_state(context: template.Context, submission: Submission) -> dict:
     window_open = submission.task.window_open <= now <= deadline
     result = submission.result or {}
     blocking = blocking_items(result, submission.form_version.definition, member_definition(submission),
-                              member_names(submission)) if submission.is_editable else []
+                              member_names(submission)) + extra_blocking(submission) if submission.is_editable else []
     soft_explained = [v for v in result.get("violations", []) or []
                       if v.get("severity") == "soft" and v.get("explained")]
     latest = _latest_reason(submission)
@@ -92,6 +93,7 @@ def submit_state(context: template.Context, submission: Submission) -> dict:
         "submit_url": reverse("review:submit", args=[submission.pk]),
         "review_url": reverse("review:submission", args=[submission.pk]),
         "audit_url": reverse("review:audit", args=[submission.pk]),
+        "links": links(submission),
         "next": context.get("request").get_full_path() if context.get("request") else "",
     }
 
