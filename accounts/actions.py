@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from .models import ApiToken, Role, Unit, User, audit
 from .passwords import generate_password_for
@@ -49,8 +51,6 @@ def user_password_reset(*, acting_user: User | None, user: User) -> str:
     Returns the password so the caller can show it once; it is never stored or audited in clear text. Any
     login lockout of the account is lifted, since the reset is how a locked-out user gets back in.
     """
-    from axes.utils import reset as axes_reset
-
     password = generate_password_for(user)
     user.set_password(password)
     user.must_change_password = True
@@ -80,8 +80,6 @@ MAX_ACTIVE_TOKENS = 20
 
 
 def _revoke_all_tokens(user: User) -> int:
-    from rest_framework.authtoken.models import Token
-
     legacy, _ = Token.objects.filter(user=user).delete()  # DRF's old single token (accounts.authentication)
     return legacy + ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
@@ -164,3 +162,13 @@ def user_email_set(*, acting_user: User | None, user: User, email: str) -> None:
         User.objects.filter(pk=user.pk).update(email=email)
         user.email = email
     audit(actor=acting_user, action="user_email_set", unit=user.unit, obj=user)
+
+
+@transaction.atomic
+def user_password_set(*, acting_user: User | None, user: User, password: str,
+                      must_change_password: bool = False) -> None:
+    """Set a known password (the demo seed resets its accounts' passwords so the printed logins work)."""
+    user.set_password(password)
+    user.must_change_password = must_change_password
+    user.save(update_fields=["password", "must_change_password"])
+    audit(actor=acting_user, action="user_password_set", unit=user.unit, obj=user, username=user.username)

@@ -56,9 +56,7 @@ def _account(username: str, unit: Unit | None, role: str, password: str) -> Demo
                             must_change_password=False)
     else:
         # Re-running the seed resets demo passwords, so the printed logins always work.
-        user.set_password(password)
-        user.must_change_password = False
-        user.save(update_fields=["password", "must_change_password"])
+        actions.user_password_set(acting_user=None, user=user, password=password)
     return DemoAccount(username, role, unit)
 
 

@@ -16,6 +16,9 @@ from pathlib import Path
 from django.contrib.auth import password_validation as django_validators
 from django.core.exceptions import ValidationError
 
+from .naming import NATION_CODE
+from .regions import regions
+
 PLATFORM_TOKENS = ("fjzl",)
 NAME_SUFFIXES = ("省", "市", "自治区", "自治州", "地区", "盟", "人民医院", "医院", "医疗集团", "医联体", "医共体")
 # Shorter fragments are too common in random passwords to refuse.
@@ -28,9 +31,6 @@ def _digits(s: str) -> str:
 
 @lru_cache(maxsize=1)
 def _division_codes() -> frozenset[str]:
-    from .naming import NATION_CODE
-    from .regions import regions
-
     codes = {NATION_CODE}
     for p in regions()["provinces"]:
         codes.add(p["code"])

@@ -59,3 +59,9 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("没有该令牌。") from None
     messages.success(request, f"令牌 {token.prefix}… 已吊销。")
     return redirect("tokens")
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """个人信息: who the user is, which unit, role and the last login; links to 修改密码."""
+    return render(request, "registration/profile.html", {"profile_user": request.user})

@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from indicators.engine import PeerGroup, evaluate, load_catalog_dir  # noqa: E402
+from engine import PeerGroup, evaluate, load_catalog_dir  # noqa: E402
 
 CATALOG = ROOT / "reporting" / "catalogs" / "fjzl2019"
 N_SUBMISSIONS = 200

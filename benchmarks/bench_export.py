@@ -161,7 +161,8 @@ def seed(n: int, members_per_form: int) -> None:
     from django.utils import timezone
 
     from accounts.models import Role, Unit, User
-    from reporting.catalog import attach_catalog, read_catalog, task_definitions
+    from reporting.actions import catalog_attach
+    from reporting.catalog_loader import read_catalog, task_definitions
     from reporting.models import MemberEntry, Status, Submission, Task
 
     full_code, half_code = f"bench-{n}", f"bench-{n}-half"
@@ -228,7 +229,7 @@ def seed(n: int, members_per_form: int) -> None:
                 catalog_slug="fjzl2019",
                 is_current=False,
             )
-            attach_catalog(task, forms)
+            catalog_attach(acting_user=None, task=task, forms=forms)
             versions = {tf_code: None for tf_code in definitions}
             for tf in task.task_forms.select_related("version"):
                 versions[tf.form_code] = tf.version

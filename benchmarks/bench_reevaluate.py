@@ -28,8 +28,8 @@ def main() -> None:
     args = parser.parse_args()
     where = bench_database()
     from indicators.actions import reevaluation_chunks
-    from indicators.services import _store_results
     from indicators.tasks import CHUNK
+    from reporting.actions import submission_results_store
     from reporting.models import Submission
 
     t0 = time.perf_counter()
@@ -45,11 +45,11 @@ def main() -> None:
         s.result = {"touched": True}
         batch.append(s)
         if len(batch) == 500:
-            _store_results(batch)
+            submission_results_store(acting_user=None, batch=batch)
             touched += len(batch)
             batch = []
     if batch:
-        _store_results(batch)
+        submission_results_store(acting_user=None, batch=batch)
         touched += len(batch)
     floor = time.perf_counter() - t0
 

@@ -56,8 +56,8 @@ def clean_pool(form_code: str, members_per_form: int, rng: random.Random) -> lis
     """A few value sets per form that pass the engine's checks (the demo's generator, repaired with the
     engine), as real submissions mostly do; `seed` varies them per unit. Random values would break dozens of
     checks per form and measure message formatting instead of evaluation."""
-    from indicators.catalogs import folder_catalog
-    from review.valuegen import ValueGenerator
+    from engine.valuegen import ValueGenerator
+    from reporting.catalog_loader import folder_catalog
 
     form = folder_catalog()[form_code]
     pool = []
@@ -101,8 +101,8 @@ def seed(total: int, *, members_per_form: int = 3, seed_value: int = 2019) -> ob
                                    period_end=now.date(), window_open=now, window_close=now,
                                    catalog_slug="fjzl2019", is_current=False)
     versions = {tf.form_code: tf.version for tf in TaskForm.objects.filter(task=task).select_related("version")}
-    from indicators.catalogs import folder_catalog
-    from review.valuegen import ValueGenerator
+    from engine.valuegen import ValueGenerator
+    from reporting.catalog_loader import folder_catalog
 
     for form_code in FORM_LEVELS:
         pool = clean_pool(form_code, members_per_form, rng)

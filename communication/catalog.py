@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from reporting.catalog import read_catalog, task_definitions
+from reporting.catalog_loader import read_catalog, task_definitions
 from reporting.selectors import current_task
 
 

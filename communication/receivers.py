@@ -33,7 +33,7 @@ REVIEWER_VERBS = {"submitted", "answered"}
 
 
 def _comments(submission) -> str:
-    from reporting.catalog import member_definition
+    from reporting.catalog_loader import member_definition
     from review.models import FieldComment
 
     rows = list(FieldComment.objects.filter(submission=submission, resolved=False).order_by("created_at", "id"))

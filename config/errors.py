@@ -63,12 +63,17 @@ class PageMethodMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in PAGE_METHODS and not request.path.startswith("/api/"):
-            response = json_error(405) if wants_json(request) else HttpResponse(
-                "不支持该请求方法。", status=405, content_type="text/plain; charset=utf-8")
-            response["Allow"] = ", ".join(sorted(PAGE_METHODS))
-            return response
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple,
+                     view_kwargs: dict) -> HttpResponse | None:
+        """DRF views answer for their own methods; every other view takes only GET, HEAD, POST, OPTIONS."""
+        if request.method in PAGE_METHODS or hasattr(view_func, "cls"):
+            return None
+        response = json_error(405) if wants_json(request) else HttpResponse(
+            "不支持该请求方法。", status=405, content_type="text/plain; charset=utf-8")
+        response["Allow"] = ", ".join(sorted(PAGE_METHODS))
+        return response
 
 
 class JsonErrorMiddleware:
@@ -131,6 +136,10 @@ class ControlCharacterMiddleware:
         content_type = request.content_type or ""
         try:
             if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                # Read the body first (bounded by DATA_UPLOAD_MAX_MEMORY_SIZE, else RequestDataTooBig before a
+                # byte is read): the view can then still read request.body as well as request.POST. Larger
+                # multipart bodies (file uploads) are left to the view.
+                request.body  # noqa: B018
                 bad += [key for key, values in request.POST.lists()
                         if has_control(key) or any(has_control(v) for v in values)]
             elif content_type.endswith("json"):

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_safe
 
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
                      "HTTP_X_FORWARDED_PORT", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
@@ -59,6 +60,7 @@ class TrustedProxyMiddleware:
         return self.get_response(request)
 
 
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for the proxy / orchestrator: answers without a session or the database."""
     return JsonResponse({"ok": True})

@@ -15,7 +15,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, User, audit
+from engine import format_value
+from reporting.actions import FieldLocked, SaveRefused, member_add, submission_save
 from reporting.models import Submission, Task
+from reporting.workflow import TransitionError
 
 from . import registry
 from .models import ExportJob
@@ -216,8 +219,6 @@ def template_import(*, acting_user: User, submission_id: int, data: bytes) -> Im
     normalisation and checks as typed input — inside one transaction; any bad cell (or a value changed on the
     web page since the download) rolls everything back and is reported with its sheet, cell and label.
     """
-    from reporting.actions import FieldLocked, SaveRefused, member_add, submission_save
-    from review.workflow import TransitionError
 
     submission = Submission.objects.select_related("unit", "task", "form_version").get(pk=submission_id)
     try:
@@ -279,11 +280,7 @@ def template_import(*, acting_user: User, submission_id: int, data: bytes) -> Im
 
 
 def _shown(value: object) -> str:
-    if value is True:
-        return "是"
-    if value is False:
-        return "否"
-    return "（空）" if value is None else str(value)
+    return format_value(value, empty="（空）")
 
 
 def _cell_order(cell: str) -> tuple[int, str]:

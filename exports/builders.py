@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 
 from accounts.models import Unit, UnitLevel, User
-from reporting.catalog import task_definitions
+from reporting.catalog_loader import task_definitions
 from reporting.models import MemberEntry, Status, Submission, Task, ValueChange
 from reporting.selectors import submissions_for
 

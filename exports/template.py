@@ -25,7 +25,8 @@ from django.core import signing
 from django.utils import timezone
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from reporting.catalog import member_definition
+from engine import NOT_COLLECTED
+from reporting.catalog_loader import member_definition
 from reporting.models import Submission, TaskForm
 from reporting.normalize import normalize_value
 
@@ -194,9 +195,9 @@ def _write_value(ws: Any, fmt: _Formats, row: int, col: int, spec: dict, value: 
 def _validation(ws: Any, first_row: int, first_col: int, last_row: int, last_col: int, spec: dict) -> None:
     kind = spec.get("type")
     if kind == "yesno":
-        options = ["是", "否", "--"]
+        options = ["是", "否", NOT_COLLECTED]
     elif kind == "choice":
-        options = [*(spec.get("choices") or []), "--"]
+        options = [*(spec.get("choices") or []), NOT_COLLECTED]
     else:
         return
     if any("," in o for o in options) or len(",".join(options)) > 250:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User, audit
-from indicators.engine import Catalog
-from reporting.catalog import attach_catalog
-from reporting.models import Submission, Task, TaskForm
+from engine import Catalog
+from reporting.actions import catalog_attach, submissions_reevaluate
+from reporting.models import Status, Submission, Task, TaskForm
 
 
 def task_catalog_update(*, acting_user: User | None, task: Task, forms: list[dict]) -> list[str]:
@@ -18,7 +18,7 @@ def task_catalog_update(*, acting_user: User | None, task: Task, forms: list[dic
     """
     Catalog(forms)  # raises CatalogError listing every problem; nothing is changed then
     with transaction.atomic():
-        changed = attach_catalog(task, forms)
+        changed = catalog_attach(acting_user=acting_user, task=task, forms=forms)
         if changed:
             for tf in TaskForm.objects.filter(task=task, form_code__in=changed):
                 Submission.objects.filter(task=task, form_code=tf.form_code).update(form_version=tf.version)
@@ -36,7 +36,6 @@ def _queue_reevaluation(task_id: int) -> None:
 
 def reevaluation_chunks(*, task_id: int, size: int) -> list[tuple[int, int]]:
     """Id ranges of about `size` started submissions each, covering the whole task."""
-    from reporting.models import Status
 
     ids = list(Submission.objects.filter(task_id=task_id).exclude(status=Status.NOT_STARTED)
                .order_by("pk").values_list("pk", flat=True))
@@ -46,13 +45,11 @@ def reevaluation_chunks(*, task_id: int, size: int) -> list[tuple[int, int]]:
 def task_reevaluate(*, acting_user: User | None, task_id: int, first_id: int | None = None,
                     last_id: int | None = None) -> int:
     """Re-evaluate the started submissions of a task (optionally an id range of them) and store the results."""
-    from indicators.services import reevaluate_submissions
-    from reporting.models import Status
 
     qs = Submission.objects.filter(task_id=task_id).exclude(status=Status.NOT_STARTED)
     if first_id is not None:
         qs = qs.filter(pk__gte=first_id, pk__lte=last_id)
-    count = reevaluate_submissions(qs)
+    count = submissions_reevaluate(acting_user=acting_user, submissions=qs)
     with transaction.atomic():
         audit(actor=acting_user, action="task_reevaluate", count=count, task_id=task_id, first_id=first_id,
               last_id=last_id)

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from accounts.models import Role, Unit
-from reporting.catalog import task_definitions
+from reporting.catalog_loader import task_definitions
 from reporting.models import Task
 from reporting.selectors import current_task, submissions_for
 

@@ -17,13 +17,16 @@ from typing import Any
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Unit
-from review.workflow import TransitionError
+from reporting.evaluation import evaluate_submission
+from reporting.workflow import TransitionError
 
 from . import actions
 from .models import Submission
+from .panel import client_result, live_panel
 from .selectors import submission_for
 from .views import edit_state, member_payload
 
@@ -80,7 +83,7 @@ def state_payload(user, submission: Submission) -> dict[str, Any]:
         "values": submission.values or {},
         "members": member_payload(members),
         "explanations": submission.explanations or {},
-        "result": submission.result or {},
+        "result": client_result(submission.result),
     }
 
 
@@ -146,6 +149,7 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
         "stored": stored,
         "errors": result.errors,
         "conflicts": [c.as_dict() for c in result.conflicts],
+        "panel": live_panel(request, saved),
     })
     return JsonResponse(payload)
 
@@ -154,10 +158,11 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
 @json_login_required
 def submission_check(request: HttpRequest, pk: int) -> JsonResponse:
     """Run the checks on the saved values now, without saving anything (审核 button)."""
-    from indicators.services import evaluate_submission
 
     submission = submission_for(request.user, pk)
-    return JsonResponse({"revision": submission.revision, "result": evaluate_submission(submission)})
+    submission.result = evaluate_submission(submission)  # shown, not stored: the check never writes
+    return JsonResponse({"revision": submission.revision, "result": client_result(submission.result),
+                         "panel": live_panel(request, submission, checked_at=timezone.now())})
 
 
 @require_POST
@@ -187,5 +192,6 @@ def member_remove(request: HttpRequest, pk: int, key: str) -> JsonResponse:
     """Remove a member entry (and its values); removing one already gone succeeds."""
     submission = submission_for(request.user, pk)
     actions.member_remove(acting_user=request.user, submission_id=submission.pk, key=key)
-    saved = Submission.objects.get(pk=submission.pk)
-    return JsonResponse({"key": key, "removed": True, "revision": saved.revision, "result": saved.result or {}})
+    saved = submission_for(request.user, submission.pk)
+    return JsonResponse({"key": key, "removed": True, "revision": saved.revision, "result": client_result(saved.result),
+                         "panel": live_panel(request, saved)})

@@ -161,6 +161,23 @@ class ValueChange(models.Model):
         ordering = ["-at", "-id"]
 
 
+class Transition(models.Model):
+    """Every status change: who, when, from/to, why. Written only by reporting.workflow.transition()."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=Status.choices)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    action = models.CharField(max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "review_transition"  # created by review 0001; the model moved here with the workflow
+        ordering = ["-at", "-id"]
+
+
 class SubmissionSnapshot(models.Model):
     """The values and engine results as they were when submitted."""
 

@@ -16,8 +16,8 @@ from decimal import Decimal, InvalidOperation
 
 from accounts.inputs import MESSAGE as CONTROL_MESSAGE
 from accounts.inputs import has_control
+from engine import NOT_COLLECTED
 
-MISSING = "--"
 NUMERIC_TYPES = ("count", "decimal", "percent")
 _DASHES = "-－—–―‐‑⁃_"
 _SPACES = re.compile(r"[\s\u3000\u00a0\u2009\u200b]+")
@@ -103,7 +103,7 @@ def normalize_value(field: dict, raw: object) -> Normalized:
     if raw.strip() == "":
         return Normalized(None)
     if is_missing_marker(raw):
-        return Normalized(MISSING)
+        return Normalized(NOT_COLLECTED)
     if field_type in NUMERIC_TYPES:
         return _number(_fold(raw), field_type)
     if field_type == "yesno":

@@ -17,9 +17,11 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import Role, Unit, UnitLevel, User
 
-from . import forms as entry_forms
-from .catalog import member_definition
+from . import entry_layout
+from .catalog_loader import member_definition
 from .models import Status, Submission
+from .panel import client_result
+from .policy import can_edit
 from .selectors import current_task, submission_for, submissions_for
 
 SUBMIT_BOX_TEMPLATE = "review/_submit_box.html"
@@ -31,24 +33,23 @@ def _fmt(dt) -> str:
 
 
 def edit_state(user: User, submission: Submission, at=None) -> tuple[bool, str]:
-    """Whether `user` may change the submission now, and if not, the reason shown on the page."""
-    if user.role != Role.FILLER or user.unit_id != submission.unit_id:
-        return False, f"您是{user.get_role_display()}用户，只能查看本单位报表，不能修改。"
-    if not submission.is_editable:
-        hint = "如需修改，请联系上级审核单位驳回。" if submission.status == Status.SUBMITTED else ""
-        return False, f"报表状态为“{submission.get_status_display()}”，不能修改。{hint}"
-    at = at or timezone.now()
-    if at < submission.task.window_open:
-        return False, f"填报尚未开始（{_fmt(submission.task.window_open)} 开始）。"
-    if at > submission.deadline():
-        return False, (f"填报已于 {_fmt(submission.deadline())} 截止，报表已锁定；"
-                       "如需补报请联系上级单位延期。")
-    return True, ""
+    """(may edit, reason) from the one edit policy (reporting.policy.can_edit)."""
+    decision = can_edit(user, submission, now=at)
+    return decision.allowed, decision.reason
 
 
 def member_payload(members: list) -> list[dict[str, Any]]:
     return [{"key": m.key, "position": m.position, "values": m.values,
              "unit": m.member_unit.code if m.member_unit_id and m.member_unit else ""} for m in members]
+
+
+def field_comment_payload(submission: Submission) -> list[dict[str, str]]:
+    """The reviewers' open comments, shown at their fields (a marker and the text) by entry.js."""
+    rows = (submission.field_comments.filter(resolved=False).select_related("author")
+            .order_by("created_at", "id"))
+    return [{"key": f"{c.member_key}/{c.field_code}" if c.member_key else c.field_code, "text": c.text,
+             "author": str(c.author) if c.author_id else "", "answer": c.answer or "",
+             "at": timezone.localtime(c.created_at).strftime("%m-%d %H:%M")} for c in rows]
 
 
 def _submit_box_template() -> str:
@@ -64,22 +65,24 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
     definition = submission.form_version.definition
     sub_definition = member_definition(submission)
     editable, readonly_reason = edit_state(user, submission)
-    items = entry_forms.layout(definition, submission.values or {})
-    filled, required = entry_forms.progress(items)
+    items = entry_layout.layout(definition, submission.values or {})
+    filled, required = entry_layout.progress(items)
     member_label = definition.get("member_label") or "成员单位"
     members: list = []
-    cards: list[entry_forms.MemberCard] = []
+    cards: list[entry_layout.MemberCard] = []
     member_options: list[Unit] = []
     template_card = None
     if sub_definition is not None:
         members = list(submission.members.select_related("member_unit").order_by("position", "id"))
-        cards = [entry_forms.member_card(sub_definition, m.key, m.values or {}, position=i,
+        cards = [entry_layout.member_card(sub_definition, m.key, m.values or {}, position=i,
                                          member_label=member_label,
                                          unit_code=m.member_unit.code if m.member_unit else "")
                  for i, m in enumerate(members, start=1)]
-        template_card = entry_forms.member_card(sub_definition, entry_forms.MEMBER_TEMPLATE_KEY, {}, position=0,
+        template_card = entry_layout.member_card(sub_definition, entry_layout.MEMBER_TEMPLATE_KEY, {}, position=0,
                                                 member_label=member_label)
         template_card.title = f"新{member_label}"
+        for card in cards:  # cards arrive as headers; entry.js fills a body from the one template when opened
+            card.items = []
         if editable:
             used = {m.member_unit_id for m in members if m.member_unit_id}
             member_options = [u for u in Unit.objects.filter(parent_id=submission.unit_id, level=UnitLevel.MEMBER)
@@ -100,18 +103,19 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         "status_display": submission.get_status_display(),
         "editable": editable,
         "readonly_reason": readonly_reason,
-        "fields": entry_forms.client_fields(definition),
-        "member_fields": entry_forms.client_fields(sub_definition) if sub_definition else {},
+        "fields": entry_layout.client_fields(definition),
+        "member_fields": entry_layout.client_fields(sub_definition) if sub_definition else {},
         "member_label": member_label,
         "values": submission.values or {},
         "members": member_payload(members),
         "explanations": submission.explanations or {},
-        "result": submission.result or {},
+        "result": client_result(submission.result),
         "indicators": [{"code": i["code"], "label": i.get("label", i["code"]), "unit": i.get("unit", ""),
                         "target": i.get("target")} for i in definition.get("indicators", [])],
         "member_indicators": ([{"code": i["code"], "label": i.get("label", i["code"]), "unit": i.get("unit", "")}
                                for i in sub_definition.get("indicators", [])] if sub_definition else []),
         "urls": urls,
+        "comments": field_comment_payload(submission),
     }
     return {
         "submission": submission,
@@ -120,7 +124,7 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
         "editable": editable,
         "readonly_reason": readonly_reason,
         "items": items,
-        "nav": entry_forms.navigation(items),
+        "nav": entry_layout.navigation(items),
         "filled": filled,
         "required": required,
         "has_members": sub_definition is not None,
@@ -170,3 +174,21 @@ def home(request: HttpRequest) -> HttpResponse:
         "task": task, "own_submissions": own, "summary": summary, "total": total,
         "is_supervisor": user.role in (Role.REVIEWER, Role.ANALYST, Role.ADMIN) or user.is_superuser,
     })
+
+
+@login_required
+def task_history(request: HttpRequest) -> HttpResponse:
+    """任务/表期 history: every task the user's unit took part in, newest first, with its forms. Forms of a
+    task whose window has closed open read-only (edit_state says why)."""
+    user = request.user
+    rows: dict[int, dict[str, Any]] = {}
+    qs = (submissions_for(user).filter(unit_id=user.unit_id) if user.unit_id else Submission.objects.none())
+    for s in qs.defer(*HISTORY_DEFER).order_by("-task__period_end", "-task_id", "form_code"):
+        row = rows.setdefault(s.task_id, {"task": s.task, "forms": []})
+        row["forms"].append({"submission": s, "editable": edit_state(user, s)[0]})
+    current = current_task()
+    return render(request, "reporting/history.html", {"tasks": list(rows.values()),
+                                                      "current_id": current.pk if current else None})
+
+
+HISTORY_DEFER = ("values", "explanations", "result", "form_version__definition")

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLevel, User, audit
-from indicators.catalogs import folder_catalog
+from reporting.catalog_loader import folder_catalog
 from reporting.models import Task
 
 from . import services

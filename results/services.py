@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import Role, Unit, UnitLevel, User
-from reporting.catalog import task_definitions
+from reporting.catalog_loader import task_definitions
 from reporting.models import MemberEntry, Status, Submission, Task
 
 from .logic import items as item_logic

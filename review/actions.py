@@ -2,7 +2,7 @@
 comments, bulk approval and notifications.
 
 Every function is one transaction with its audit row; every status change goes through
-`review.workflow.transition()` (which writes the Transition and the audit row of the move).
+`reporting.workflow.transition()` (which writes the Transition and the audit row of the move).
 """
 
 from __future__ import annotations
@@ -15,13 +15,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Unit, User, audit
-from reporting.catalog import member_definition
+from reporting.catalog_loader import member_definition
+from reporting.evaluation import evaluate_submission
 from reporting.models import Status, Submission, SubmissionSnapshot
+from reporting.selectors import submissions_for
+from reporting.workflow import (
+    Actor,
+    TransitionError,
+    actor_kinds,
+    approver_level,
+    check_transition,
+    transition,
+)
 
 from . import hooks
 from .models import FieldComment, Notification
 from .signals import notifications_created
-from .workflow import Actor, TransitionError, actor_kinds, approver_level, check_transition, transition
 
 SUBMITTED_STATES = (Status.SUBMITTED, Status.APPROVED, Status.RECHECKED)
 
@@ -106,7 +115,6 @@ def blocking_items(result: dict, definition: dict | None = None, member_definiti
 
 def gate(submission: Submission) -> tuple[dict, list[dict]]:
     """Re-evaluate the submission with the engine; returns (result, blocking items)."""
-    from indicators.services import evaluate_submission
 
     result = evaluate_submission(submission)
     return result, blocking_items(result, submission.form_version.definition, member_definition(submission),
@@ -129,7 +137,7 @@ def _form_title(submission: Submission) -> str:
 
 def approver_unit(submission: Submission) -> Unit | None:
     """The unit whose reviewers approve this submission (the ancestor at the form's approver level)."""
-    level = approver_level(submission.form_code, submission.unit.level)
+    level = approver_level(submission)
     if level is None:
         return None
     codes = [c for c in submission.unit.path.strip("/").split("/") if c]
@@ -242,9 +250,9 @@ def submission_reject(*, acting_user: User, submission_id: int, reason: str,
         submission = transition(submission_id=submission_id, action="reject", acting_user=acting_user,
                                 reason=reason, data={"comments": len(rows)})
         FieldComment.objects.bulk_create(rows)
-        note = f"，并对{len(rows)}项指标提出批注" if rows else ""
+        note = f"（另对{len(rows)}项指标提出批注，见报表中各指标旁）" if rows else ""
         notify(_fillers_of(submission), submission, "rejected",
-               f"《{_form_title(submission)}》被{_who(acting_user)}驳回{note}：{reason.strip()}")
+               f"《{_form_title(submission)}》被{_who(acting_user)}驳回。驳回原因：{reason.strip()}{note}")
     return submission
 
 
@@ -263,7 +271,8 @@ def submission_recheck(*, acting_user: User, submission_id: int, passed: bool = 
         if passed:
             text = f"《{title}》已由{_who(acting_user)}复核通过。"
         else:
-            text = f"《{title}》被{_who(acting_user)}复核驳回：{reason.strip()}"
+            note = f"（另对{len(rows)}项指标提出批注，见报表中各指标旁）" if rows else ""
+            text = f"《{title}》被{_who(acting_user)}复核驳回。驳回原因：{reason.strip()}{note}"
         recipients = _fillers_of(submission) + _reviewers_of(approver_unit(submission))
         notify(recipients, submission, "rechecked" if passed else "recheck_rejected", text, exclude=acting_user)
     return submission
@@ -295,7 +304,6 @@ def submission_reopen(*, acting_user: User, submission_id: int, deadline: dateti
 def approve_bulk(*, acting_user: User, submission_ids: Iterable[int]) -> BulkOutcome:
     """Approve many at once, but only clean ones (no violation at all, not even an explained soft one);
     every other is skipped with the reason."""
-    from reporting.selectors import submissions_for
 
     outcome = BulkOutcome()
     ids = sorted({int(i) for i in submission_ids})
@@ -313,7 +321,6 @@ def approve_bulk(*, acting_user: User, submission_ids: Iterable[int]) -> BulkOut
                 continue
             violations = (submission.result or {}).get("violations")
             if violations is None:
-                from indicators.services import evaluate_submission
 
                 violations = evaluate_submission(submission).get("violations", [])
             if violations:

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 
-from .models import FieldComment, Notification, Transition
+from reporting.models import Transition
+
+from .models import FieldComment, Notification
 
 
 class ReadOnly(admin.ModelAdmin):

@@ -7,8 +7,6 @@ Views parse input and call the action layer; illegal moves answer with the Chine
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -19,10 +17,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import AuditEvent, Role
+from accounts.models import Role, Unit
 from reporting.actions import SaveRefused, members_add, submission_save
-from reporting.models import Submission, ValueChange
+from reporting.models import Submission
 from reporting.selectors import submissions_for
+from reporting.workflow import TransitionError
 
 from . import actions
 from .serializers import (
@@ -36,7 +35,6 @@ from .serializers import (
     SubmissionPatchSerializer,
     SubmitResultSerializer,
 )
-from .workflow import TransitionError
 
 TRANSITION_STATUS = {"status": status.HTTP_409_CONFLICT, "deadline": status.HTTP_409_CONFLICT,
                      "permission": status.HTTP_403_FORBIDDEN, "reason": status.HTTP_400_BAD_REQUEST,
@@ -46,36 +44,6 @@ ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409:
 
 def _transition_error(e: TransitionError) -> Response:
     return Response({"detail": e.message, "code": e.code}, status=TRANSITION_STATUS.get(e.code, 409))
-
-
-def bases_at_revision(submission: Submission, base_revision: int, changes: list[dict]) -> list[dict]:
-    """Give each change the value the client saw at `base_revision`, so submission_save can refuse exactly the
-    fields someone else changed since then (a per-field conflict) and apply the others.
-
-    The value at a revision is reconstructed from the audit trail: the save that produced the revision is found
-    in the audit rows (each submission_save records its revision), and the first later ValueChange of a field
-    holds, as `old`, the value the client saw."""
-    saves = AuditEvent.objects.filter(action="submission_save", object_type="reporting.submission",
-                                      object_id=str(submission.pk)).values_list("at", "data")
-    since = None
-    for at, data in saves:
-        revision = (data or {}).get("revision")
-        if isinstance(revision, int) and revision <= base_revision and (since is None or at > since):
-            since = at
-    later = ValueChange.objects.filter(submission=submission)
-    if since is not None:
-        later = later.filter(at__gt=since)
-    first_old: dict[tuple[str, str], Any] = {}
-    for member_key, code, old in later.order_by("at", "id").values_list("member_key", "field_code", "old"):
-        first_old.setdefault((member_key, code), old)
-    out = []
-    for change in changes:
-        key = (change.get("member") or "", change["field"])
-        if key in first_old:
-            out.append({**change, "base": first_old[key]})
-        else:
-            out.append(change)
-    return out
 
 
 @extend_schema_view(
@@ -112,7 +80,6 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             if params.get("status"):
                 qs = qs.filter(status=params["status"])
             if params.get("unit"):
-                from accounts.models import Unit
 
                 unit = Unit.objects.filter(code=params["unit"]).first()
                 qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
@@ -140,9 +107,8 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         changes = [{"field": str(code), "member": "", "value": raw} for code, raw in data["values"].items()]
         for key, member_values in data["members"].items():
             changes += [{"field": str(code), "member": str(key), "value": raw} for code, raw in member_values.items()]
-        base_revision = data.get("base_revision")
-        if base_revision is not None and base_revision < submission.revision:
-            changes = bases_at_revision(submission, base_revision, changes)
+        # Required: the conflict check (values and explanations) runs against it under the row lock.
+        base_revision = data["base_revision"]
         try:
             with transaction.atomic():
                 existing = set(submission.members.values_list("key", flat=True))

@@ -11,26 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
 from accounts.models import User
-from reporting.models import Task
+from exports.registry import Sheet, register
+from reporting.catalog_loader import member_definition
+from reporting.models import Submission, Task
 from reporting.selectors import submissions_for
 
-from .selectors import audit_trail, board_sheet_rows, progress_board
+from .selectors import audit_trail, board_sheet_rows, is_supervisor, progress_board
 
 ACTION_LABELS = {"start": "开始填报", "submit": "上报", "approve": "审核通过", "reject": "驳回", "recheck": "复核通过",
                  "recheck_reject": "复核驳回", "withdraw": "撤销审核", "reopen": "延期填报", "rectify": "抽检整改", "rectify_done": "整改完成"}
 
 
 def progress_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
-    from django.core.exceptions import PermissionDenied
-
-    from exports.registry import Sheet
-
-    from .selectors import is_supervisor
-
     if user is None:
-        from django.http import Http404
-
         raise Http404("进度明细须由用户导出。")
     if not is_supervisor(user):  # the page answers 403 to fillers; so does its export
         raise PermissionDenied("只有审核、分析和管理用户可以导出进度明细。")
@@ -43,16 +41,10 @@ def progress_export(user: User | None, task: Task, params: dict) -> Iterator[Any
 
 
 def _naive(dt: Any) -> Any:
-    from django.utils import timezone
-
     return timezone.localtime(dt).replace(tzinfo=None) if dt else None
 
 
 def submission_audit_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
-    from exports.registry import Sheet
-    from reporting.catalog import member_definition
-    from reporting.models import Submission
-
     qs = Submission.objects.all() if user is None else submissions_for(user)
     submission = qs.select_related("unit", "task", "form_version").get(pk=int(params["submission"]))
     items = audit_trail(submission, submission.form_version.definition, member_definition(submission))
@@ -72,11 +64,5 @@ def submission_audit_export(user: User | None, task: Task, params: dict) -> Iter
 
 
 def register_kinds() -> None:
-    try:
-        from exports.registry import register
-    except ImportError:  # exports app not present: the pages fall back to a direct download
-        return
-    from .selectors import is_supervisor
-
     register("progress", progress_export, label="进度明细", allowed=is_supervisor)
     register("submission_audit", submission_audit_export, label="报表修改记录")

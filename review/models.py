@@ -3,23 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from reporting.models import Status, Submission
-
-
-class Transition(models.Model):
-    """Every status change: who, when, from/to, why. Written only by review.workflow.transition()."""
-
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="transitions")
-    from_status = models.CharField(max_length=20, choices=Status.choices)
-    to_status = models.CharField(max_length=20, choices=Status.choices)
-    action = models.CharField(max_length=30)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
+from reporting.models import Submission
 
 
 class FieldComment(models.Model):

@@ -12,11 +12,12 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, Unit, UnitLevel, User
-from reporting.models import Status, Submission, Task, TaskForm, ValueChange
+from engine import format_value
+from reporting.models import Status, Submission, Task, TaskForm, Transition, ValueChange
 from reporting.selectors import submissions_for
+from reporting.workflow import approvable_q, recheckable_q
 
-from .models import FieldComment, Transition
-from .workflow import approvable_forms, recheckable_forms
+from .models import FieldComment
 
 DONE_STATUSES = (Status.SUBMITTED, Status.APPROVED, Status.RECHECKED)
 STATUS_LABELS = dict(Status.choices)
@@ -36,8 +37,7 @@ def queue_for(user: User, task: Task) -> QuerySet[Submission]:
     if not user.is_authenticated or user.role != Role.REVIEWER or user.unit_id is None:
         return Submission.objects.none()
     level = user.unit.level
-    wanted = Q(status=Status.SUBMITTED, form_code__in=approvable_forms(level)) | Q(
-        status=Status.APPROVED, form_code__in=recheckable_forms(level))
+    wanted = (Q(status=Status.SUBMITTED) & approvable_q(level)) | (Q(status=Status.APPROVED) & recheckable_q(level))
     return (submissions_for(user).filter(task=task).filter(wanted).exclude(unit_id=user.unit_id)
             .select_related("status_changed_by").defer(*LIST_DEFER).order_by("submitted_at", "unit__path"))
 
@@ -101,7 +101,6 @@ class Row(Completion):
     by: str = ""
     drill: bool = False
 
-
     def cell_list(self, form_codes: list[str]) -> list[Cell | None]:
         return [self.cells.get(code) for code in form_codes]
 
@@ -114,7 +113,6 @@ class Board(Completion):
     rows: list[Row]
     counts: dict[str, int]
     trail: list[Unit]
-
 
     @property
     def form_codes(self) -> list[str]:
@@ -257,17 +255,8 @@ def delta_pct(current: Any, previous: Any) -> float | None:
 
 
 def display_value(value: Any, field_type: str = "") -> str:
-    if value is None:
-        return ""
-    if value is True:
-        return "是"
-    if value is False:
-        return "否"
-    if isinstance(value, float):
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+    """A stored value as the review page shows it (engine.format_value with thousands separators)."""
+    return format_value(value, empty="", grouping=True)
 
 
 @dataclass

@@ -7,8 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from reporting.models import Submission
-
-from .workflow import allowed_actions
+from reporting.workflow import allowed_actions
 
 
 class UnitSerializer(serializers.Serializer):
@@ -83,8 +82,10 @@ class SubmissionPatchSerializer(serializers.Serializer):
                                     help_text="成员单位 key → {指标代码 → 原始输入}；未知 key 会新增一个成员单位")
     explanations = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False,
                                          default=dict, help_text="合理性审核规则代码 → 填写说明（空串删除）")
-    base_revision = serializers.IntegerField(required=False, allow_null=True, min_value=0,
-                                             help_text="客户端读取时的 revision；他人已修改的同一指标返回 409")
+    base_revision = serializers.IntegerField(
+        required=True, min_value=0, help_text="必填：客户端读取时的 revision；他人此后修改过的同一指标或说明返回 409",
+        error_messages={"required": "必须提供 base_revision（读取报表时的 revision），以免覆盖他人的修改。",
+                        "null": "必须提供 base_revision（读取报表时的 revision），以免覆盖他人的修改。"})
 
     def validate_values(self, values: dict) -> dict:
         if len(values) > MAX_VALUES_PER_REQUEST:

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,14 +16,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from reporting.catalog import member_definition
-from reporting.models import Status, Task
+from exports.actions import export_request
+from exports.models import ExportJob
+from reporting.catalog_loader import member_definition
+from reporting.models import Status, Submission, Task, TaskForm
 from reporting.selectors import current_task, submission_for
+from reporting.workflow import TRANSITIONS, TransitionError, allowed_actions
 
 from . import actions, hooks, selectors
+from .exporting import register_kinds
 from .models import FieldComment, Notification
+from .paging import page_of
 from .templatetags.review_tags import label_comments
-from .workflow import TRANSITIONS, TransitionError, allowed_actions
 
 ACTION_DONE = {"approve": "已审核通过。", "reject": "已驳回，填报单位将收到通知。", "recheck": "已复核通过。",
                "recheck_reject": "已复核驳回，填报单位将收到通知。", "withdraw": "已撤销审核结果。",
@@ -52,10 +57,6 @@ def _require_supervisor(request: HttpRequest) -> None:
 
 def _export(request: HttpRequest, kind: str, task: Task, params: dict, fallback: str) -> HttpResponse:
     """Build an export right away through the exports app and hand over its download."""
-    from exports.actions import export_request
-    from exports.models import ExportJob
-
-    from .exporting import register_kinds
 
     register_kinds()  # idempotent; also found by exports.registry.autodiscover() through review/export_kinds.py
     job = export_request(acting_user=request.user, task=task, kind=kind, params=params, inline=True)
@@ -83,14 +84,23 @@ def queue(request: HttpRequest) -> HttpResponse:
                 request.session["bulk_skipped"] = [[pk, reason] for pk, reason in outcome.skipped]
                 messages.warning(request, f"{len(outcome.skipped)}份报表未通过批量审核，请逐份审核。")
         return redirect(f"{reverse('review:queue')}?task={task.code}")
-    items = list(selectors.queue_for(request.user, task))
-    rows = [{"submission": s, "summary": selectors.violation_summary(s.result),
-             "recheck": s.status == Status.APPROVED} for s in items]
+    params = {key: request.GET.get(key, "").strip() for key in ("form", "q")}
+    items = selectors.queue_for(request.user, task)
+    if params["form"]:
+        items = items.filter(form_code=params["form"])
+    if params["q"]:
+        items = items.filter(Q(unit__name__icontains=params["q"]) | Q(unit__code__startswith=params["q"]))
+    to_approve = page_of(request, items.filter(status=Status.SUBMITTED), "page")
+    to_recheck = page_of(request, items.filter(status=Status.APPROVED), "rpage")
     skipped = request.session.pop("bulk_skipped", None) or []
-    names = {s.pk: f"{s.unit.name} · {s.form_version.title}" for s in items}
+    names = {s.pk: f"{s.unit.name} · {s.form_version.title}"
+             for s in Submission.objects.filter(pk__in=[pk for pk, _ in skipped]).select_related(
+                 "unit", "form_version").only("unit__name", "form_version__title")}
     return render(request, "review/queue.html", {
-        "task": task, "to_approve": [r for r in rows if not r["recheck"]],
-        "to_recheck": [r for r in rows if r["recheck"]],
+        "task": task, "params": params, "form_choices": _form_choices(task),
+        "to_approve": [{"submission": s, "summary": selectors.violation_summary(s.result)} for s in to_approve],
+        "to_recheck": [{"submission": s, "summary": selectors.violation_summary(s.result)} for s in to_recheck],
+        "approve_page": to_approve, "recheck_page": to_recheck,
         "skipped": [{"id": pk, "name": names.get(pk, f"#{pk}"), "reason": reason} for pk, reason in skipped],
     })
 
@@ -282,7 +292,12 @@ def audit(request: HttpRequest, pk: int) -> HttpResponse:
                        reverse("review:audit", args=[pk]))
     items = selectors.audit_trail(submission, submission.form_version.definition,
                                   member_definition(submission))
-    return render(request, "review/audit.html", {"submission": submission, "items": items,
+    kind = request.GET.get("kind", "")
+    if kind in ("value", "status"):
+        items = [i for i in items if i["kind"] == kind]
+    page = page_of(request, items)
+    return render(request, "review/audit.html", {"submission": submission, "items": list(page), "page": page,
+                                                 "kind": kind,
                                                  "labels": {k: r.label for k, r in TRANSITIONS.items()}})
 
 
@@ -302,20 +317,20 @@ def progress(request: HttpRequest) -> HttpResponse:
     board = selectors.progress_board(request.user, task, unit_code=params["unit"] or None,
                                      form=params["form"] or None, status=params["status"] or None,
                                      name=params["name"] or None)
-    notes = hooks.notes([c.submission_id for r in board.rows for c in r.cells.values() if c.own])
-    for r in board.rows:
+    page = page_of(request, board.rows)
+    notes = hooks.notes([c.submission_id for r in page for c in r.cells.values() if c.own])
+    for r in page:
         for c in r.cells.values():
             c.note = notes.get(c.submission_id, "") if c.own else ""
     return render(request, "review/progress.html", {
         "task": task, "board": board, "params": params, "statuses": Status.choices,
-        "rows": [(row, row.cell_list(board.form_codes)) for row in board.rows],
+        "rows": [(row, row.cell_list(board.form_codes)) for row in page],
+        "page": page,
         "form_choices": _form_choices(task),
     })
 
 
 def _form_choices(task: Task) -> list[tuple[str, str]]:
-    from reporting.models import TaskForm
-
     return [(code, title) for code, title, parent in TaskForm.objects.filter(task=task).order_by("form_code")
             .values_list("form_code", "version__title", "version__definition__parent") if not parent]
 
@@ -325,10 +340,13 @@ def _form_choices(task: Task) -> list[tuple[str, str]]:
 @login_required
 @require_safe
 def notifications(request: HttpRequest) -> HttpResponse:
-    items = list(Notification.objects.filter(recipient=request.user)
-                 .select_related("submission", "submission__unit")[:200])
-    return render(request, "review/notifications.html", {"items": items,
-                                                         "unread": sum(1 for n in items if not n.read_at)})
+    mine = Notification.objects.filter(recipient=request.user)
+    only_unread = request.GET.get("unread") == "1"
+    page = page_of(request, (mine.filter(read_at__isnull=True) if only_unread else mine)
+                   .select_related("submission", "submission__unit").order_by("-created_at", "-id"))
+    return render(request, "review/notifications.html", {
+        "items": list(page), "page": page, "only_unread": only_unread,
+        "unread": mine.filter(read_at__isnull=True).count()})
 
 
 @login_required

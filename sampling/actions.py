@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Unit, UnitLevel, User, audit
-from reporting.catalog import member_definition
+from reporting.catalog_loader import member_definition
 from reporting.models import Submission, SubmissionSnapshot, Task
 
 from .models import Batch, Item, ItemState, ItemStep, OnsiteCheck, Sample, Target
@@ -110,8 +110,8 @@ def item_raise(*, acting_user: User, submission_id: int, text: str, deadline: dt
     Refused (ItemError, nothing written): a sampler outside the unit's chain, a field that does not exist, a
     deadline in the past, a second open item on the same target. The unit's fillers are notified; the field
     unlocks for them (sampling.unlock)."""
+    from reporting.workflow import transition
     from review.actions import notify
-    from review.workflow import transition
 
     text = (text or "").strip()
     field_code = (field_code or "").strip()
@@ -229,8 +229,8 @@ def item_answer(*, acting_user: User, item_id: int, text: str = "", value: objec
 def _finish_if_settled(acting_user: User, submission_id: int) -> SubmissionSnapshot | None:
     """All items of the submission closed: re-evaluate, store a new snapshot, and record 整改完成 through the
     workflow. Returns the snapshot (None while items remain)."""
-    from indicators.services import evaluate_submission
-    from review.workflow import transition
+    from reporting.evaluation import evaluate_submission
+    from reporting.workflow import transition
 
     if Item.objects.filter(submission_id=submission_id, state__in=OPEN_STATES).exists():
         return None

@@ -6,7 +6,7 @@ class SamplingConfig(AppConfig):
     verbose_name = "数据抽检"
 
     def ready(self) -> None:
-        from reporting.unlocks import register_field_unlocker
+        from reporting.policy import register_field_unlocker
 
         from .unlock import unlocked_for
 

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
 from accounts.models import Unit
-from indicators.engine.expr import MAD_SCALE, MIN_PEERS
+from engine.expr import MAD_SCALE, MIN_PEERS
 from reporting.models import Status, Submission, SubmissionSnapshot, Task
 
 SAMPLED_STATUSES = (Status.APPROVED, Status.RECHECKED)
@@ -128,7 +128,7 @@ def eligible(task: Task, scope: Unit, forms: list[str] | None = None):
 
 def risk_reasons(task: Task, subs: list[Submission], params: Params) -> dict[int, list[dict]]:
     """submission id → its risk reasons (only submissions with at least one)."""
-    from review.models import Transition
+    from reporting.models import Transition
 
     ids = [s.pk for s in subs]
     reasons: dict[int, list[dict]] = defaultdict(list)

@@ -21,8 +21,8 @@ def open_report_sections(submission_id: int) -> set[str]:
                                    deadline__gte=timezone.localdate()).values_list("section", flat=True))
 
 
-def unlocked_for(submission) -> set[tuple[str, str]]:
-    """The field unlocker registered with reporting (only approved / re-checked forms carry items)."""
+def unlocked_for(user, submission, now=None) -> set[tuple[str, str]]:
+    """The field unlocker registered with reporting.policy (only approved / re-checked forms carry items)."""
     from reporting.models import Status
 
     if submission.status not in (Status.APPROVED, Status.RECHECKED):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Unit, UnitLevel, User
-from reporting.catalog import member_definition
+from reporting.catalog_loader import member_definition
 from reporting.models import Task
 from reporting.selectors import current_task
 

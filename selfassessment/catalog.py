@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reporting.catalog import content_hash
+from reporting.catalog_loader import content_hash
 
 from .models import ReportFramework
 

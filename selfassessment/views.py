@@ -97,7 +97,7 @@ def review_panel(request: HttpRequest, submission) -> str:
         return ""
     report = report_for(submission)
     outline = report_outline(submission, report)
-    from review.workflow import Actor, actor_kinds, allowed_actions
+    from reporting.workflow import Actor, actor_kinds, allowed_actions
 
     allowed = allowed_actions(request.user, submission)
     return render_to_string("selfassessment/_review_panel.html", {

@@ -34,9 +34,16 @@ MISSING = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
 os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never try to download a driver
 
 
+DEFAULT_WINDOW = (1440, 1000)
+
+
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    """A headless Chromium (1440×1000, zh-CN) with its own throw-away profile."""
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A headless Chromium (1440×1000, zh-CN) with its own throw-away profile.
+
+    Another size: mark the test (or module) with ``@pytest.mark.window(1366, 768)``."""
+    marker = request.node.get_closest_marker("window")
+    width, height = marker.args if marker else DEFAULT_WINDOW
     if MISSING:
         pytest.skip(f"browser test needs {' and '.join(MISSING)} (apt-get install chromium chromium-driver)")
     from selenium import webdriver
@@ -47,7 +54,7 @@ def browser() -> Iterator[Any]:
     options = Options()
     options.binary_location = CHROMIUM
     for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1440,1000",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", f"--window-size={width},{height}",
                 "--lang=zh-CN"):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

@@ -35,7 +35,8 @@ def cast(db) -> Cast:
 
 @pytest.fixture(autouse=True)
 def _fresh_peer_cache() -> None:
-    """indicators.services caches peer values per (task, form) for minutes; tests must not share them."""
-    from indicators import services
+    """reporting.evaluation caches peer values per (task, form) for minutes; tests must not share them."""
+    from reporting import evaluation, workflow
 
-    services._peer_cache.clear()
+    evaluation._peer_cache.clear()
+    workflow._declared_approver.cache_clear()

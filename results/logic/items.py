@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from indicators.engine import Context, compile_expression
+from engine import Context, compile_expression
 
 from .scoring import content_hash
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from reporting.catalog import member_definition
-from reporting.models import Status, Submission
+from reporting.catalog_loader import member_definition
+from reporting.models import Status, Submission, Transition
+from reporting.workflow import TRANSITIONS, Actor, actor_kinds, allowed_actions
 
 from ..actions import blocking_items, member_names
 from ..hooks import extra_blocking, extra_targets, links
-from ..models import FieldComment, Transition
-from ..workflow import TRANSITIONS, Actor, actor_kinds, allowed_actions
+from ..models import FieldComment
 
 register = template.Library()
 
@@ -60,7 +61,10 @@ def label_comments(submission: Submission, comments: list[FieldComment]) -> list
 
 @register.simple_tag(takes_context=True)
 def submit_state(context: template.Context, submission: Submission) -> dict:
-    """Everything templates/review/_submit_box.html shows."""
+    """Everything templates/review/_submit_box.html shows (computed once per submission object and request)."""
+    cached = getattr(submission, "_submit_state", None)
+    if cached is not None:
+        return cached
     user = _user(context)
     is_filler = user is not None and Actor.FILLER in actor_kinds(user, submission)
     now = timezone.now()
@@ -75,7 +79,7 @@ def submit_state(context: template.Context, submission: Submission) -> dict:
     comments = label_comments(submission, list(FieldComment.objects.filter(submission=submission, resolved=False)
                                                 .select_related("author", "author__unit")))
     can_submit = is_filler and submission.status in TRANSITIONS["submit"].sources and window_open
-    return {
+    submission._submit_state = {
         "submission": submission,
         "is_filler": is_filler,
         "can_submit": can_submit,
@@ -94,8 +98,9 @@ def submit_state(context: template.Context, submission: Submission) -> dict:
         "review_url": reverse("review:submission", args=[submission.pk]),
         "audit_url": reverse("review:audit", args=[submission.pk]),
         "links": links(submission),
-        "next": context.get("request").get_full_path() if context.get("request") else "",
+        "next": context.get("next_url") or (context.get("request").get_full_path() if context.get("request") else ""),
     }
+    return submission._submit_state
 
 
 @register.simple_tag(takes_context=True)
@@ -116,7 +121,7 @@ def review_state(context: template.Context, submission: Submission) -> dict:
         "comment_url": reverse("review:comment_add", args=[submission.pk]),
         "review_url": reverse("review:submission", args=[submission.pk]),
         "audit_url": reverse("review:audit", args=[submission.pk]),
-        "next": request.get_full_path() if request else "",
+        "next": context.get("next_url") or (request.get_full_path() if request else ""),
         "latest": _latest(submission),
         "default_deadline": timezone.localtime(timezone.now() + timezone.timedelta(days=7)).strftime(
             "%Y-%m-%dT18:00"),
@@ -157,3 +162,78 @@ def delta_class(delta: float | None) -> str:
     if abs(delta) >= 30:
         return "text-danger fw-semibold"
     return "text-muted"
+
+
+@register.simple_tag(takes_context=True)
+def live_state(context: template.Context, submission: Submission) -> dict:
+    """The latest evaluation of the data-entry page as one view (templates/reporting/_live_*.html): the verdict of
+    the 上报 card and the list of the results panel come from the same stored (or just computed) result, so the
+    card can never call a form ready while the list shows open problems."""
+    from ..selectors import indicator_rows
+
+    cached = getattr(submission, "_live_state", None)
+    if cached is not None:
+        return cached
+    result = submission.result or {}
+    names = dict(member_names(submission)) if submission.form_version.definition.get("subform") else {}
+    items: list[dict] = []
+    hard = soft = soft_explained = 0
+    for v in result.get("violations", []) or []:
+        kind = "hard" if v.get("severity") == "hard" else "soft"
+        explained = kind == "soft" and bool(v.get("explained"))
+        hard += kind == "hard"
+        soft += kind == "soft"
+        soft_explained += explained
+        member = v.get("member") or ""
+        items.append({"kind": kind, "check": v.get("check", ""), "message": v.get("message", ""),
+                      "member": member, "member_name": names.get(member, "") if member else "",
+                      "field": (v.get("fields") or [""])[0], "explained": explained})
+    items.sort(key=lambda i: (i["kind"] != "hard", i["explained"]))
+    unfilled_items = [b for b in blocking_items(result, submission.form_version.definition,
+                                                member_definition(submission), list(names.items()))
+                      if b["kind"] == "unfilled"]
+    unfilled = sum(len(b["fields"]) for b in unfilled_items)
+    for b in unfilled_items:
+        items.append({"kind": "unfilled", "check": "", "message": b["message"], "member": b["member"],
+                      "member_name": "", "field": (b["fields"] or [""])[0], "explained": False})
+    soft_open = soft - soft_explained
+    evaluated = bool(result)
+    open_problems = hard + soft_open + len(unfilled_items)
+    now = timezone.now()
+    if submission.status == Status.SUBMITTED:
+        state, text = "submitted", f"已于 {timezone.localtime(submission.submitted_at):%Y-%m-%d %H:%M} 上报，等待上级审核。" \
+            if submission.submitted_at else "已上报，等待上级审核。"
+    elif submission.status in (Status.APPROVED, Status.RECHECKED):
+        state, text = "done", f"{submission.get_status_display()}。"
+    elif now < submission.task.window_open:
+        state, text = "closed", "填报尚未开始。"
+    elif now > submission.deadline():
+        state, text = "closed", "已过填报截止时间，报表已锁定，不能上报；如需补报请联系上级单位延期。"
+    elif not evaluated:
+        state, text = "none", "尚未审核：上报前请点击“审核”检查已填内容。"
+    elif open_problems:
+        parts = [f"审核{hard}项须修改" if hard else "", f"合理性审核{soft_open}项须填写说明" if soft_open else "",
+                 f"{unfilled}项必填内容未填写" if unfilled else ""]
+        state, text = "blocked", "尚有问题，处理后才能上报：" + "、".join(p for p in parts if p) + "。"
+    elif soft_explained:
+        state, text = "ready", f"可以上报：{soft_explained}项合理性审核提示已填写说明。"
+    else:
+        state, text = "ready", "未发现审核问题，可以上报。"
+    counts = [f"须修改 {hard}" if hard else "", f"待说明 {soft_open}" if soft_open else "",
+              f"已说明 {soft_explained}" if soft_explained else "", f"未填 {unfilled}" if unfilled else ""]
+    submission._live_state = {
+        "evaluated": evaluated, "state": state, "text": text, "items": items,
+        "hard": hard, "soft": soft, "soft_open": soft_open, "soft_explained": soft_explained, "unfilled": unfilled,
+        "counts_text": " · ".join(c for c in counts if c) or "无问题",
+        "indicators": indicator_rows(submission.form_version.definition, result, None),
+    }
+    return submission._live_state
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context: template.Context, param: str, number: int) -> str:
+    """The current URL with `param` set to page `number` (other filters and pagers kept)."""
+    request = context.get("request")
+    query = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    query[param] = str(number)
+    return "?" + query.urlencode()

@@ -1,4 +1,4 @@
-// The export page (templates/exports/index.html): start a job without reloading, poll the running ones.
+// Export jobs page: start a job without leaving the page, follow its progress.
 (function () {
   "use strict";
   var table = document.getElementById("export-jobs");
@@ -50,6 +50,7 @@
         .catch(function () {});
     });
   }
+  table.querySelectorAll(".progress-bar[data-percent]").forEach(function (bar) { bar.style.width = bar.dataset.percent + "%"; });
   setInterval(poll, 1000);
 
   if (form) {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.catalog import CATALOG_ROOT
+from reporting.catalog_loader import CATALOG_ROOT
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "002_4dca3a86e03f15ed.txt"
 FORMS = ["t1", "t2", "t3", "t3m", "t4", "t4m"]

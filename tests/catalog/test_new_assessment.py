@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from accounts.demo import build_hierarchy
 from accounts.models import Unit, UnitLevel, User
-from indicators.engine import load_catalog_dir
+from engine import load_catalog_dir
 from reporting import actions
-from reporting.catalog import CATALOG_ROOT
+from reporting.catalog_loader import CATALOG_ROOT
 from reporting.models import Status, Submission, Task
 
 SLUG = "jmx2023"

@@ -1,4 +1,4 @@
-"""Communication tests: every cast member has an e-mail address; forms are filled through review.demo."""
+"""Communication tests: every cast member has an e-mail address; forms are filled through tests.filling."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from accounts.actions import user_email_set
 from accounts.models import User
 from reporting.models import Submission
-from review import demo
+from tests import filling as demo
 from tests.cast import Cast
 
 

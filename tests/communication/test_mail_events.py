@@ -13,7 +13,7 @@ from django.utils import timezone
 from communication import actions, channels
 from communication.models import Category, Delivery, DeliveryState, QuestionCategory
 from review import actions as review_actions
-from review import demo
+from tests import filling as demo
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from communication import actions, selectors
 from communication.models import QuestionCategory, QuestionStatus
-from review import demo
+from tests import filling as demo
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from communication.actions import reminders_send
 from communication.reminders import plan
 from reporting.models import Status, Submission, Task
-from review import demo
+from tests import filling as demo
 
 pytestmark = pytest.mark.django_db
 

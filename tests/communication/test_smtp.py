@@ -11,7 +11,7 @@ from django.utils import timezone
 from communication import actions
 from communication.models import Delivery, DeliveryState
 from review import actions as review_actions
-from review import demo
+from tests import filling as demo
 from tests.communication.smtp import SmtpSink
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from indicators.engine import Catalog, FormDefinition, Result, evaluate
+from engine import Catalog, FormDefinition, Result, evaluate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from indicators.engine import Catalog, CatalogError, FormDefinition, load_catalog_dir
+from engine import Catalog, CatalogError, FormDefinition, load_catalog_dir
 from tests.engine.casework import load_fixture
 
 MEMBERS = load_fixture("members.json")

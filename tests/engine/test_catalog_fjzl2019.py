@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from indicators.engine import evaluate, load_catalog_dir
+from engine import evaluate, load_catalog_dir
 
 FOLDER = Path(__file__).resolve().parents[2] / "reporting" / "catalogs" / "fjzl2019"
 FORMS = ["t1", "t2", "t3", "t3m", "t4", "t4m"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from indicators.engine import FormDefinition
+from engine import FormDefinition
 from tests.engine.casework import assert_case, case_params, load_fixture, run_case
 
 

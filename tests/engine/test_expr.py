@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indicators.engine import ExpressionError, Missing, compile_expression, is_missing, is_unfilled
-from indicators.engine import expr as expr_module
+from engine import ExpressionError, Missing, compile_expression, is_missing, is_unfilled
+from engine import expr as expr_module
 from tests.engine.casework import load_fixture
 
 FX = load_fixture("expressions.json")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from indicators.engine import evaluate, format_value
+from engine import evaluate, format_value
 from tests.engine.casework import assert_case, build_form, case_params, load_fixture, run_case
 
 

@@ -4,7 +4,7 @@ import statistics
 
 import pytest
 
-from indicators.engine import PeerGroup, evaluate
+from engine import PeerGroup, evaluate
 from tests.engine.casework import assert_case, build_form, case_params, load_fixture, run_case
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from reporting import actions
-from reporting.catalog import read_catalog
+from reporting.catalog_loader import read_catalog
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL)")
 

@@ -68,3 +68,24 @@ def test_it_moves_the_subtree_when_the_admin_changes_a_parent(cast, client):
 def test_it_refuses_to_move_a_unit_below_itself(cast):
     with pytest.raises(actions.UnitMoveRefused):
         actions.unit_move(acting_user=cast.admin, unit=cast.unit("370000"), new_parent=cast.unit("370100"))
+
+
+def test_it_audits_explanation_edits_and_member_renames_old_to_new(cast):
+    from reporting.actions import members_add, submission_save
+    from reporting.models import ValueChange
+
+    sub = cast.submission(cast.jinan_urban, "t3")
+    submission_save(acting_user=cast.jinan_urban, submission_id=sub.pk, changes=[],
+                    explanations={"t3.c01": "床位调整"}, base_revision=0)
+    submission_save(acting_user=cast.jinan_urban, submission_id=sub.pk, changes=[],
+                    explanations={"t3.c01": "床位调整，数据属实"}, base_revision=1)
+    saves = AuditEvent.objects.filter(action="submission_save", object_id=str(sub.pk)).order_by("id")
+    assert [e.data["explanations"] for e in saves] == [{"t3.c01": [None, "床位调整"]},
+                                                       {"t3.c01": ["床位调整", "床位调整，数据属实"]}]
+    members_add(acting_user=cast.jinan_urban, submission_id=sub.pk, keys=["m1"])
+    for name in ("济南市第二人民医院", "济南市第三人民医院"):
+        submission_save(acting_user=cast.jinan_urban, submission_id=sub.pk,
+                        changes=[{"field": "hospital_name", "member": "m1", "value": name}])
+    renames = list(ValueChange.objects.filter(submission=sub, member_key="m1", field_code="hospital_name")
+                   .order_by("id").values_list("old", "new"))
+    assert renames == [(None, "济南市第二人民医院"), ("济南市第二人民医院", "济南市第三人民医院")]

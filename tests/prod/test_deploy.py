@@ -127,3 +127,10 @@ def test_it_ignores_forwarded_headers_from_anyone_but_the_proxy(client, settings
     rf = RequestFactory()
     assert client_ip(rf.get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_REAL_IP="1.2.3.4")) == "203.0.113.9"
     assert client_ip(rf.get("/", REMOTE_ADDR="10.1.2.3", HTTP_X_REAL_IP="1.2.3.4")) == "1.2.3.4"
+
+
+def test_it_generates_the_api_schema(cast, client):
+    client.force_login(cast.analyst)
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert b"/api/submissions/" in response.content

@@ -163,7 +163,7 @@ def test_it_shows_field_errors_conflicts_and_check_results_next_to_the_fields(li
     message = wait(browser).until(lambda d: row(d, "outpatient_visits").find_element(By.CSS_SELECTOR, ".msg-error"))
     assert "请填写数字" in message.text
     wait(browser).until(lambda d: Submission.objects.get(pk=submission.pk).values.get("discharged_patients") == 88)
-    assert "填写有误" in browser.find_element(By.ID, "save-state").text
+    wait(browser).until(lambda d: "填写有误" in d.find_element(By.ID, "save-state").text)
 
     # Someone else saves a field meanwhile; typing over it shows both values and lets the filler choose.
     actions.submission_save(acting_user=other, submission_id=submission.pk,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reporting.forms import condition_holds, display_value, layout, navigation, progress
+from reporting.entry_layout import condition_holds, display_value, layout, navigation, progress
 
 FORM = {"fields": [
     {"code": "name", "label": "医院名称", "section": ["基本信息"], "type": "text"},

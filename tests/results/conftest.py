@@ -1,5 +1,5 @@
 """Results tests: alliances' forms filled with generated, engine-clean values through the real save and review
-path (review.demo.fill_form), then frozen and published through results.actions."""
+path (tests.filling.fill_form), then frozen and published through results.actions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from reporting.models import Submission
-from review import demo
+from tests import filling as demo
 from tests.cast import Cast
 
 

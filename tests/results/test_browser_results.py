@@ -8,7 +8,7 @@ import pytest
 
 from results import actions
 from results.models import Objection, ObjectionStatus
-from review import demo
+from tests import filling as demo
 from tests.browser import click, login, wait
 from tests.cast import PASSWORD
 

@@ -10,7 +10,7 @@ from reporting.actions import submission_save
 from results import actions, services
 from results.models import LocalTarget
 from review import actions as review_actions
-from review import demo
+from tests import filling as demo
 
 ZIYANG_SOURCE = "资阳市人民政府办公室关于推进医疗联合体建设和发展的实施意见（家庭医生签约服务覆盖率≥40%）"
 

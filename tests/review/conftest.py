@@ -1,4 +1,4 @@
-"""Review tests: forms filled with generated, engine-clean values (review.demo.fill_form) through the real
+"""Review tests: forms filled with generated, engine-clean values (tests.filling.fill_form) through the real
 save path, so every test starts from a form a filler could actually submit."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from reporting.models import Submission
-from review import demo
+from tests import filling as demo
 from tests.cast import Cast
 
 

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from reporting.models import Status, Submission
-from review import demo
 from review.models import FieldComment
+from tests import filling as demo
 from tests.browser import click, login, wait
 from tests.cast import PASSWORD
 
@@ -92,7 +92,11 @@ def test_it_takes_a_form_from_the_filler_through_city_review_to_the_province(liv
     assert "该数与医院年报不一致，请核对。" in browser.page_source
     _open_entry(browser, live_server, submission)
     box = browser.find_element(By.ID, "submit-box")
-    assert "部分数据需核实，请修改后重新上报。" in box.text and "该数与医院年报不一致" in box.text
+    assert "部分数据需核实，请修改后重新上报。" in box.text
+    assert "该数与医院年报不一致" in browser.find_element(By.ID, "field-comments").text  # in the list
+    at_field = browser.find_element(By.CSS_SELECTOR, f'.field-row[data-key="{field}"]')
+    assert "该数与医院年报不一致" in at_field.find_element(By.CSS_SELECTOR, ".field-comment-note").text  # and at it
+    assert at_field.find_element(By.CSS_SELECTOR, ".comment-marker").text == "批注"
     browser.save_screenshot(SHOTS.format("2-rejected-entry"))
     entry_input = browser.find_element(By.CSS_SELECTOR, f'.field-input[data-key="{field}"]')
     browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", entry_input)

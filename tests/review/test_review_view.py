@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from reporting.models import Status, Submission, Task
-from review import actions, demo
+from review import actions
+from tests import filling as demo
 
 pytestmark = pytest.mark.django_db
 

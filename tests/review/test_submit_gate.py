@@ -7,10 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reporting.actions import SaveRefused, submission_save
-from reporting.models import Status, Submission, SubmissionSnapshot
+from reporting.models import Status, Submission, SubmissionSnapshot, Transition
+from reporting.workflow import TransitionError
 from review import actions
-from review.models import Transition
-from review.workflow import TransitionError
 
 pytestmark = pytest.mark.django_db
 

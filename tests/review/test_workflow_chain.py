@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from reporting.actions import submission_save
-from reporting.models import Status, SubmissionSnapshot
+from reporting.models import Status, SubmissionSnapshot, Transition
 from review import actions
-from review.models import FieldComment, Notification, Transition
+from review.models import FieldComment, Notification
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 from accounts.models import Role, User
 from reporting.actions import submission_save
 from reporting.models import Submission
+from reporting.workflow import approver_level
 from review import actions as review_actions
-from review import demo
-from review.workflow import approver_level
+from tests import filling as demo
 from tests.cast import Cast
 
 
@@ -22,7 +22,7 @@ def filler_of(submission: Submission) -> User:
 
 
 def approver_of(submission: Submission) -> User:
-    return demo._reviewer_at(submission.unit, approver_level(submission.form_code, submission.unit.level))
+    return demo._reviewer_at(submission.unit, approver_level(submission))
 
 
 def explain_all(submission: Submission, text: str | None = None) -> Submission:

@@ -14,10 +14,10 @@ from indicators.actions import task_reevaluate
 from reporting import actions as reporting_actions
 from reporting.actions import submission_save
 from reporting.models import Submission, Task
-from review import demo
 from sampling.actions import batch_create, batch_preview
 from sampling.models import Batch, Sample
 from sampling.selection import Params, SelectionError
+from tests import filling as demo
 
 from .conftest import filler_of, free_field
 

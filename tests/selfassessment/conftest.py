@@ -1,4 +1,4 @@
-"""Report tests: forms filled with generated, engine-clean values through the real save path (review.demo),
+"""Report tests: forms filled with generated, engine-clean values through the real save path (tests.filling),
 reports written through the action layer, files on a temporary local storage (the S3 variant comes from
 tests/files/conftest.py's storage_backend)."""
 
@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from reporting.models import Submission
-from review import demo
 from selfassessment import actions
+from tests import filling as demo
 from tests.cast import Cast
 from tests.files.conftest import s3_server, storage_backend  # noqa: F401  (shared storage fixtures)
 from tests.files.samples import pdf_bytes, upload

@@ -2,7 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from indicators.catalogs import describe_form, folder_catalog
+from indicators.describe import describe_form
+from reporting.catalog_loader import folder_catalog
 
 
 class Command(BaseCommand):

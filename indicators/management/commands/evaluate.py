@@ -3,8 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from indicators.catalogs import folder_catalog
-from indicators.engine import evaluate
+from engine import evaluate
+from reporting.catalog_loader import folder_catalog
 
 
 def _read(path: str | None) -> dict | None:

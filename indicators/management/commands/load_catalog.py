@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from engine import CatalogError
 from indicators.actions import task_catalog_update
-from indicators.engine import CatalogError
-from reporting.catalog import read_catalog
+from reporting.catalog_loader import read_catalog
 from reporting.models import Task
 from reporting.selectors import current_task
 
