@@ -245,14 +245,11 @@ def _changes_since(submission: Submission, base_revision: int) -> History:
     under the submission's row lock."""
     from accounts.models import AuditEvent
 
-    saves = list(AuditEvent.objects.filter(action="submission_save", object_type="reporting.submission",
-                                           object_id=str(submission.pk)).order_by("at", "id")
-                 .values_list("at", "data"))
-    since = None
-    for at, data in saves:
-        revision = (data or {}).get("revision")
-        if isinstance(revision, int) and revision <= base_revision:
-            since = at
+    mine = AuditEvent.objects.filter(action="submission_save", object_type="reporting.submission",
+                                     object_id=str(submission.pk))
+    since = (mine.filter(data__revision__lte=base_revision).order_by("-at", "-id")
+             .values_list("at", flat=True).first())
+    saves = list(mine.filter(data__revision__gt=base_revision).order_by("at", "id").values_list("at", "data"))
     later = ValueChange.objects.filter(submission=submission)
     if since is not None:
         later = later.filter(at__gt=since)
