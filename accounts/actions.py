@@ -62,18 +62,6 @@ def user_password_reset(*, acting_user: User | None, user: User) -> str:
     return password
 
 
-@transaction.atomic
-def user_password_changed(*, acting_user: User) -> None:
-    """Called after Django's password change form saved: lifts the first-login lock."""
-    if acting_user.must_change_password:
-        User.objects.filter(pk=acting_user.pk).update(must_change_password=False)
-        acting_user.must_change_password = False
-    # Tokens issued against the old password stop working (a leaked password is rotated out of the API too).
-    revoked = _revoke_all_tokens(acting_user)
-    audit(actor=acting_user, action="user_password_change", unit=acting_user.unit, obj=acting_user,
-          tokens_revoked=revoked)
-
-
 # --- API tokens ------------------------------------------------------------------------------------------------
 
 MAX_ACTIVE_TOKENS = 20
@@ -153,6 +141,15 @@ def unit_move(*, acting_user: User | None, unit: Unit, new_parent: Unit) -> Unit
     audit(actor=acting_user, action="unit_move", unit=unit, obj=unit, old_parent=old_parent.code if old_parent
           else "", new_parent=new_parent.code, old_path=old_path, new_path=new_path, units=moved)
     return unit
+def user_password_change(*, acting_user: User, password: str) -> None:
+    """A user changes their own password (validated by the form): lifts the first-login lock."""
+    acting_user.set_password(password)
+    acting_user.must_change_password = False
+    acting_user.save(update_fields=["password", "must_change_password"])
+    # Tokens issued against the old password stop working (a leaked password is rotated out of the API too).
+    revoked = _revoke_all_tokens(acting_user)
+    audit(actor=acting_user, action="user_password_change", unit=acting_user.unit, obj=acting_user,
+          tokens_revoked=revoked)
 
 
 @transaction.atomic
@@ -172,3 +169,39 @@ def user_password_set(*, acting_user: User | None, user: User, password: str,
     user.must_change_password = must_change_password
     user.save(update_fields=["password", "must_change_password"])
     audit(actor=acting_user, action="user_password_set", unit=user.unit, obj=user, username=user.username)
+
+
+def _changes(obj, fields: list[str]) -> dict[str, str]:
+    return {f: "" if f == "password" else str(getattr(obj, f, "")) for f in fields}
+
+
+@transaction.atomic
+def unit_save(*, acting_user: User, unit: Unit, changed: list[str]) -> Unit:
+    """An administrator's edit (or creation) of a unit in the admin, audited with the changed fields."""
+    created = unit.pk is None
+    unit.save()
+    audit(actor=acting_user, action="unit_create" if created else "unit_update", unit=unit, obj=unit,
+          changed=_changes(unit, changed))
+    return unit
+
+
+@transaction.atomic
+def unit_delete(*, acting_user: User, unit: Unit) -> None:
+    audit(actor=acting_user, action="unit_delete", obj=unit, code=unit.code, name=unit.name)
+    unit.delete()
+
+
+@transaction.atomic
+def user_save(*, acting_user: User, user: User, changed: list[str]) -> User:
+    """An administrator's edit (or creation) of an account in the admin, audited (never the password)."""
+    created = user.pk is None
+    user.save()
+    audit(actor=acting_user, action="user_create" if created else "user_update", unit=user.unit, obj=user,
+          username=user.username, changed=_changes(user, changed))
+    return user
+
+
+@transaction.atomic
+def user_delete(*, acting_user: User, user: User) -> None:
+    audit(actor=acting_user, action="user_delete", unit=user.unit, obj=user, username=user.username)
+    user.delete()

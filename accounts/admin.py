@@ -17,20 +17,21 @@ class UnitAdmin(admin.ModelAdmin):
     raw_id_fields = ("parent",)
     list_select_related = ("parent",)
 
+    # Writes go through the actions (with their audit rows); a changed parent moves the whole subtree.
     def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
-        """A changed parent moves the whole subtree (accounts.actions.unit_move), not just this row."""
         if change and "parent" in form.changed_data and obj.parent_id:
             new_parent = obj.parent
             original = Unit.objects.get(pk=obj.pk)
             obj.parent, obj.path = original.parent, original.path
-            super().save_model(request, obj, form, change)  # the other fields
+            actions.unit_save(acting_user=request.user, unit=obj,
+                              changed=[f for f in form.changed_data if f != "parent"])
             try:
                 actions.unit_move(acting_user=request.user, unit=obj, new_parent=new_parent)
             except actions.UnitMoveRefused as exc:
                 messages.error(request, str(exc))
             obj.refresh_from_db()
             return
-        super().save_model(request, obj, form, change)
+        actions.unit_save(acting_user=request.user, unit=obj, changed=list(form.changed_data))
 
     def has_delete_permission(self, request: HttpRequest, obj: Unit | None = None) -> bool:
         return False  # units carry submissions and history
@@ -55,6 +56,16 @@ class UserAdmin(BaseUserAdmin):
             actions.user_deactivate(acting_user=request.user, user=user)
         messages.success(request, f"已停用 {queryset.count()} 个用户。")
 
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        actions.user_save(acting_user=request.user, user=obj, changed=list(form.changed_data))
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        actions.user_delete(acting_user=request.user, user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            actions.user_delete(acting_user=request.user, user=user)
+
     @admin.action(description="重置密码并要求首次登录修改", permissions=["change"])
     def reset_password(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         """New one-time password for each selected user, shown once in the messages (never stored in clear)."""
@@ -68,6 +79,13 @@ class UserAdmin(BaseUserAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: audit rows are never added, changed or deleted by hand (no bulk delete either)."""
 
+    list_display = ("at", "actor", "action", "unit", "object_type", "object_id")
+    list_filter = ("action",)
+    search_fields = ("action", "object_id", "unit__code", "actor__username")
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    actions = None  # no bulk delete
+
+    # Audit rows are read-only everywhere: no add, no change, no delete.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -76,8 +94,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
-
-    list_display = ("at", "actor", "action", "unit", "object_type", "object_id")
-    list_filter = ("action",)
-    search_fields = ("action", "object_id", "unit__code", "actor__username")
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]

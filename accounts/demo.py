@@ -25,6 +25,11 @@ COUNTY_LEADS = {
 }
 URBAN_MEMBERS = ["第二人民医院", "中医医院", "社区卫生服务中心"]
 COUNTY_MEMBERS = ["城关镇卫生院", "东关镇卫生院", "西河乡卫生院"]
+DEMO_EMAIL_DOMAIN = "demo.invalid"  # RFC 2606: never delivered anywhere
+
+
+def demo_email(username: str) -> str:
+    return f"{username}@{DEMO_EMAIL_DOMAIN}"
 
 
 @dataclass
@@ -41,6 +46,7 @@ class DemoAccount:
             "unit_name": self.unit.name if self.unit else None,
             "unit_level": self.unit.level if self.unit else None,
             "parent_code": self.unit.parent.code if self.unit and self.unit.parent_id else None,
+            "email": demo_email(self.username),
         }
 
 
@@ -89,3 +95,13 @@ def build_hierarchy(password: str) -> list[DemoAccount]:
                         _unit(member_code(code, mseq), f"{prefix}{member_name}", UnitLevel.MEMBER, alliance,
                               is_tcm="中医" in member_name)
     return accounts
+
+
+def give_emails(accounts: list[DemoAccount]) -> None:
+    """Every demo account gets its address (3701001@demo.invalid). seed_demo calls this after the demo's
+    workflow history is laid out, so that history sends no mail."""
+    users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in accounts])}
+    for a in accounts:
+        user = users.get(a.username)
+        if user is not None and user.email != demo_email(a.username):
+            actions.user_email_set(acting_user=None, user=user, email=demo_email(a.username))

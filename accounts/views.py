@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,10 +35,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return self._next_url() or str(self.success_url)
 
     def form_valid(self, form) -> HttpResponse:
-        with transaction.atomic():
-            response = super().form_valid(form)
-            actions.user_password_changed(acting_user=self.request.user)
-        return response
+        # The form validated the old and the new password; the write is the action's (with its audit row).
+        actions.user_password_change(acting_user=self.request.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, self.request.user)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @login_required

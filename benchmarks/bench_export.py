@@ -4,9 +4,10 @@ Run (PostgreSQL, the production setting):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fjzl .venv/bin/python benchmarks/bench_export.py
 
-With DATABASE_URL set, the benchmark never touches the database it names: it uses a database called
-fjzl_bench_export on the same server, created with psycopg2 when missing and kept between runs (the seeded
-rows are reused; --reseed drops and re-creates it). Without DATABASE_URL it uses a SQLite file
+With DATABASE_URL set, the benchmark never touches the database it names: it uses a database named after it,
+`<name>_bench_export` (or $BENCH_DB_NAME), on the same server, created with psycopg2 when missing and kept
+between runs (the seeded rows are reused; --reseed drops and re-creates it); ANALYZE after seeding.
+Without DATABASE_URL it uses a SQLite file
 var/bench/bench_export.sqlite3. Options: --rows N (default 50,000 submissions; e.g. --rows 2000 for a quick
 run), --members K (member sub-form entries per 表3/表4, default 2).
 
@@ -41,7 +42,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_NAME = "fjzl_bench_export"
 POOL = 997  # distinct value sets per form (prime, so rows do not repeat in lockstep with anything)
 FLOOR_SAMPLE = 1000
 SHARES = {"t1": 0.01, "t2": 0.05}  # the rest: half 表3, half 表4 — as in reality, mostly alliances
@@ -55,17 +55,18 @@ def bench_url(reseed: bool) -> str:
     if url.startswith("postgres"):
         import psycopg2
 
-        base = url.rsplit("/", 1)[0]
+        base, _, name = url.rpartition("/")
+        db_name = os.environ.get("BENCH_DB_NAME") or f"{name.split('?')[0] or 'fjzl'}_bench_export"
         conn = psycopg2.connect(f"{base}/postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
             if reseed:
-                cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
+                cur.execute(f"DROP DATABASE IF EXISTS {db_name}")
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name])
             if cur.fetchone() is None:
-                cur.execute(f"CREATE DATABASE {DB_NAME}")
+                cur.execute(f"CREATE DATABASE {db_name}")
         conn.close()
-        return f"{base}/{DB_NAME}"
+        return f"{base}/{db_name}"
     path = ROOT / "var" / "bench" / "bench_export.sqlite3"
     path.parent.mkdir(parents=True, exist_ok=True)
     if reseed:
@@ -270,6 +271,11 @@ def seed(n: int, members_per_form: int) -> None:
                     ]
                     MemberEntry.objects.bulk_create(entries, batch_size=5000)
         assert admin.pk
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # statistics for the planner after the bulk load
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(
         f"seeded {n:,} + {n // 2:,} submissions (表1 {n1:,} · 表2 {n2:,} · 表3 {n3:,} · 表4 {n4:,}, "
         f"{members_per_form} member entries per 表3/表4) with bulk_create, not through the action layer, "

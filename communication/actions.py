@@ -115,14 +115,20 @@ def unsubscribe_url(user_id: int, category: str) -> str:
     return absolute(reverse("communication:unsubscribe", args=[unsubscribe_token(user_id, category)]))
 
 
-def _enqueue(ids: list[int]) -> None:
-    from .tasks import send_delivery
+ENQUEUE_ONE_BY_ONE = 20  # more deliveries than this (a national notice) are sent by one flush task
 
-    for pk in ids:
-        try:
+
+def _enqueue(ids: list[int]) -> None:
+    from .tasks import flush_deliveries, send_delivery
+
+    try:
+        if len(ids) > ENQUEUE_ONE_BY_ONE:
+            flush_deliveries.delay()
+            return
+        for pk in ids:
             send_delivery.delay(pk)
-        except Exception:  # noqa: BLE001 - broker down: flush_deliveries (beat) sends it later
-            logger.warning("could not queue delivery %s; the periodic flush will send it", pk, exc_info=True)
+    except Exception:  # noqa: BLE001 - broker down: flush_deliveries (beat) sends them later
+        logger.warning("could not queue deliveries %s; the periodic flush will send them", ids[:20], exc_info=True)
 
 
 def notify(*, event: str, recipients: Iterable[User], subject: str, body: str, key: str, url: str = "",
@@ -237,17 +243,21 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendOutco
     return SendOutcome("sent")
 
 
-def deliveries_flush(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+def deliveries_flush(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]:
     """Send every pending delivery that is due (periodic: picks up retries, quiet hours that ended and
     messages whose queueing failed). Each send locks its own row, so running beside the workers is safe."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
-    ids = list(Delivery.objects.filter(state=DeliveryState.PENDING, not_before__lte=now)
-               .order_by("not_before", "id").values_list("pk", flat=True)[:limit])
-    for pk in ids:
-        outcome = delivery_send(delivery_id=pk, now=now)
-        counts[outcome.state] = counts.get(outcome.state, 0) + 1
-    return counts
+    last = 0
+    while True:  # in id order, each row once per run (a row that is retried moves its not_before past `now`)
+        ids = list(Delivery.objects.filter(state=DeliveryState.PENDING, not_before__lte=now, pk__gt=last)
+                   .order_by("id").values_list("pk", flat=True)[:limit])
+        for pk in ids:
+            outcome = delivery_send(delivery_id=pk, now=now)
+            counts[outcome.state] = counts.get(outcome.state, 0) + 1
+        if len(ids) < limit:
+            return counts
+        last = ids[-1]
 
 
 def digests_send(*, now: datetime | None = None) -> int:
@@ -377,16 +387,16 @@ def notice_publish(*, acting_user: User, title: str, body: str, kind: str = Noti
 
 
 def _attach(acting_user: User, notice: Notice, upload) -> NoticeAttachment:
-    from django.apps import apps
+    """Store one file through the `files` app (its name, size, type and quota checks apply)."""
+    from files.actions import file_store
+    from files.sniff import FileRefused
 
-    if not apps.is_installed("files"):
-        raise CommError("附件功能暂未启用。")
-    from files.actions import file_store  # noqa: PLC0415 - optional app
-
-    stored = file_store(acting_user=acting_user, upload=upload, purpose="notice", unit=notice.publisher_unit)
-    return NoticeAttachment.objects.create(notice=notice, stored_file_id=stored.pk,
-                                           name=getattr(stored, "name", upload.name)[:255],
-                                           size=getattr(stored, "size", 0) or 0)
+    try:
+        stored = file_store(acting_user=acting_user, unit=notice.publisher_unit, upload=upload, purpose="notice")
+    except FileRefused as e:
+        raise CommError(f"附件“{getattr(upload, 'name', '')}”未能上传：{e.message}") from None
+    return NoticeAttachment.objects.create(notice=notice, stored_file=stored, name=stored.original_name[:255],
+                                           size=stored.size)
 
 
 def notice_withdraw(*, acting_user: User, notice_id: int) -> Notice:

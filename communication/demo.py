@@ -17,6 +17,7 @@ from reporting.models import Task
 from . import actions
 from .catalog import definitions
 from .models import FaqEntry, Notice, NoticeKind, QuestionCategory
+from .wordfile import DOCX_TYPE, as_docx
 
 DOCS = Path(__file__).resolve().parent / "demo_docs"
 DOC_TITLES = {
@@ -80,12 +81,6 @@ def _publisher(level: str) -> User | None:
     return User.objects.filter(role=Role.REVIEWER, unit__level=level).select_related("unit").order_by("username").first()
 
 
-def _files_enabled() -> bool:
-    from django.apps import apps
-
-    return apps.is_installed("files")
-
-
 def seed(task: Task) -> None:
     """Publish the demo notices, downloads and questions once (a second run changes nothing)."""
     if Notice.objects.filter(title=NOTICE_TITLE).exists():
@@ -97,14 +92,13 @@ def seed(task: Task) -> None:
         requirements = (DOCS / "02_填报工作具体要求.md").read_text(encoding="utf-8")
         actions.notice_publish(acting_user=nation, title=NOTICE_TITLE, task=task, pinned=True, send_mail=False,
                                body=requirements.split("\n", 4)[-1][:4000])
-        attach = _files_enabled()
         documents = [(title, name, (DOCS / name).read_text(encoding="utf-8")) for name, title in DOC_TITLES.items()]
         documents.insert(2, ("考核指标框架（表1—表4）", "05_考核指标框架.md", forms_document(task)))
         for title, name, text in documents:
-            files = [SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/markdown")] if attach else []
-            body = "见附件。" if attach else text
-            actions.notice_publish(acting_user=nation, title=title, body=body, kind=NoticeKind.DOWNLOAD, task=task,
-                                   send_mail=False, files=files)
+            files = [SimpleUploadedFile(name.replace(".md", ".docx"), as_docx(text), content_type=DOCX_TYPE)]
+            summary = "\n\n".join(p for p in text.split("\n\n")[2:4])
+            actions.notice_publish(acting_user=nation, title=title, body=f"{summary}\n\n全文见附件。",
+                                   kind=NoticeKind.DOWNLOAD, task=task, send_mail=False, files=files)
         province = _publisher(UnitLevel.PROVINCE)
         if province is not None:
             actions.notice_publish(acting_user=province, title=f"{province.unit.name}关于按时完成填报的提醒",

@@ -54,6 +54,11 @@ for _name, _category, _label in [
     ("reminder_escalated", Category.REMINDER, "下级单位逾期未上报"),
     ("reminder_review_waiting", Category.REMINDER, "报表待审核超期"),
     ("rectification_raised", Category.RECTIFICATION, "整改事项"),
+    # the verbs sampling's in-app notifications use (they reach mail through review.signals)
+    ("rectification", Category.RECTIFICATION, "整改要求"),
+    ("rectification_answered", Category.RECTIFICATION, "整改已回复"),
+    ("rectification_closed", Category.RECTIFICATION, "整改事项已关闭"),
+    ("rectification_reopened", Category.RECTIFICATION, "整改事项重新打开"),
     ("rectification_due", Category.RECTIFICATION, "整改事项到期"),
     ("digest", Category.DIGEST, "每日汇总"),
 ]:

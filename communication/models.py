@@ -57,7 +57,7 @@ class NoticeAttachment(models.Model):
     """A file of a notice, stored through the `files` app (scoped, content-checked)."""
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="attachments")
-    stored_file_id = models.BigIntegerField()
+    stored_file = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=255)
     size = models.BigIntegerField(default=0)
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.urls import reverse
 
+from demo.signals import demo_seeded
 from review.signals import notifications_created
 
 from .events import EVENTS
@@ -28,8 +29,12 @@ SUBJECTS = {
     "reopened": "填报截止时间已延期：《{form}》",
     "commented": "审核批注：《{form}》",
     "answered": "批注已回复：{unit}《{form}》",
+    "rectification": "整改要求：《{form}》",
+    "rectification_answered": "整改已回复：{unit}《{form}》",
+    "rectification_closed": "整改事项已关闭：《{form}》",
+    "rectification_reopened": "整改事项重新打开：《{form}》",
 }
-REVIEWER_VERBS = {"submitted", "answered"}
+REVIEWER_VERBS = {"submitted", "answered", "rectification_answered"}
 
 
 def _comments(submission) -> str:
@@ -71,3 +76,11 @@ def mail_review_notifications(sender, notifications, submission, verb, **kwargs)
                        key=f"notification:{n.pk}", url=url)
     except Exception:  # noqa: BLE001 - mail must never break a review action
         logger.exception("could not record mail for %s notifications", verb)
+
+
+@receiver(demo_seeded)
+def seed_demo_content(sender, task, **kwargs) -> None:
+    """seed_demo: the 下载区's documents, a pinned notice and the manual's FAQ as answered questions."""
+    from .demo import seed
+
+    seed(task)

@@ -82,6 +82,13 @@ def notice_for(user: User, pk: int) -> Notice:
     return get_object_or_404(notices_for(user), pk=pk)
 
 
+def may_read_notice_file(user: User, stored) -> bool:
+    """A notice's attachment is readable by whoever may read the notice."""
+    from .models import NoticeAttachment
+
+    return NoticeAttachment.objects.filter(stored_file=stored, notice__in=notices_for(user)).exists()
+
+
 def audience_users(notice: Notice) -> QuerySet[User]:
     qs = User.objects.filter(is_active=True, unit__path__startswith=notice.publisher_unit.path)
     if notice.levels:

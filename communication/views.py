@@ -49,7 +49,8 @@ def notices(request: HttpRequest, kind: str = NoticeKind.NOTICE) -> HttpResponse
         n.is_read = n.pk in read
     return render(request, "communication/notices.html", {
         "page": page, "kind": kind, "kind_label": NoticeKind(kind).label,
-        "active": "downloads" if kind == NoticeKind.DOWNLOAD else "notices", "can_publish": selectors.can_publish(request.user),
+        "active": "downloads" if kind == NoticeKind.DOWNLOAD else "notices",
+        "unread_notices": selectors.unread_count(request.user), "can_publish": selectors.can_publish(request.user),
         "tasks": Task.objects.order_by("-period_end"), "task_code": task_code,
     })
 
@@ -93,14 +94,8 @@ def notice_new(request: HttpRequest) -> HttpResponse:
             return redirect("communication:notice", pk=item.pk)
     return render(request, "communication/notice_form.html", {
         "levels": levels, "roles": Role.choices, "kinds": NoticeKind.choices, "form": form,
-        "tasks": Task.objects.order_by("-period_end"), "files_enabled": _files_enabled(),
+        "tasks": Task.objects.order_by("-period_end"),
     })
-
-
-def _files_enabled() -> bool:
-    from django.apps import apps
-
-    return apps.is_installed("files")
 
 
 @login_required

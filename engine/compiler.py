@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from .conditions import condition_tree
 from .expr import FUNCTIONS, RESERVED, Expression, ExpressionError, compile_expression
 
 __all__ = [
@@ -307,6 +308,11 @@ class FormDefinition:
                 else:
                     if f.condition.uses_members or f.condition.uses_children or f.condition.uses_peers:
                         problems.append(f"{loc} condition：条件只能引用本表字段")
+                    else:
+                        try:  # the page evaluates conditions in the browser from this tree
+                            condition_tree(f.condition)
+                        except ExpressionError as e:
+                            problems.append(f"{loc} condition：{e}")
         # of-chains must not loop (a of b of a)
         for f in self.field_list:
             seen = {f.code}
@@ -485,9 +491,15 @@ class FormDefinition:
         self.key_fields: list[str] = [f.code for f in self.field_list if f.type == "text"]
         exprs = [ch.expr for ch in self.checks if ch.expr] + [ind.expr for ind in self.indicators if ind.expr]
         self.uses_prev: bool = any(e.uses_prev for e in exprs)
+        # how many periods back prev(x, n) / change / growth reach (the loader fetches that many)
+        self.prev_depth: int = max((e.prev_depth for e in exprs), default=0)
         self.uses_peers: bool = any(e.uses_peers for e in exprs)
 
     # ------------------------------------------------------------------------------------------------------
+
+    def condition_trees(self) -> dict[str, dict]:
+        """field code -> the JSON tree of its condition, for static/js/condition.js (engine.conditions)."""
+        return {f.code: condition_tree(f.condition) for f in self.field_list if f.condition is not None}
 
     @property
     def all_checks(self) -> list[Check]:

@@ -349,6 +349,23 @@ def _member_prefix(form: FormDefinition, sub: FormDefinition, entry: dict[str, A
     return f"第{i + 1}个{label}："
 
 
+def _earlier(form: FormDefinition, earlier: list | None) -> list | None:
+    """Earlier periods with the same condition handling as the previous one."""
+    if not earlier:
+        return None
+    sub = form.subform
+    out: list = []
+    for period in earlier:
+        if period is None or period[0] is None:
+            out.append(None)
+            continue
+        values, members = period
+        if members is not None and sub is not None:
+            members = [_apply_conditions(sub, m)[0] for m in members]
+        out.append((_apply_conditions(form, values)[0], members))
+    return out
+
+
 def evaluate(
     form: FormDefinition,
     values: dict[str, Any],
@@ -360,6 +377,7 @@ def evaluate(
     peers: list[dict[str, Any]] | PeerGroup | None = None,
     explanations: dict[str, str] | None = None,
     member_peers: list[dict[str, Any]] | PeerGroup | None = None,
+    earlier: list[tuple[dict[str, Any] | None, list[dict[str, Any]] | None] | None] | None = None,
 ) -> Result:
     """Run all checks of ``form`` (derived and catalog checks, member sub-form checks per entry) and compute
     its indicators. Never raises for bad data: unknown values make checks "not evaluated" and indicators
@@ -367,6 +385,8 @@ def evaluate(
 
     ``peers``: value dicts of the same form and period from other units (or a shared :class:`PeerGroup`).
     ``explanations``: soft check code -> 填写说明 (for a member entry ``"code#i"``, falling back to ``code``).
+    ``earlier``: the periods before ``previous``, nearest first, as (values, members) or None, for
+    ``prev(x, n)``, ``change(x, n)`` and ``growth(x, n)`` with n >= 2.
 
     Member entries are checked with their own previous-period entry (matched by the sub-form's text fields
     such as name / organisation code, by position if it has none) and, for peer functions, with
@@ -395,7 +415,7 @@ def evaluate(
         prev_members = [_apply_conditions(sub, m)[0] for m in previous_members]
     if peers is not None and not isinstance(peers, PeerGroup):
         peers = _peer_group(peers)
-    ctx = Context(eff_members, children, prev_vals, prev_members, peers)
+    ctx = Context(eff_members, children, prev_vals, prev_members, peers, earlier=_earlier(form, earlier))
 
     violations = result.violations
     _field_checks(form, vals, violations, None, explanations)
@@ -532,13 +552,15 @@ def _indicator_value(r: Any) -> float | None:
 
 def reason_text(form: FormDefinition, m: Missing) -> str:
     """Why a value could not be determined, in Chinese, naming the field by its label."""
-    pre = "上期" if m.prev else ""
+    pre = "" if not m.prev else ("上期" if m.prev is True or m.prev == 1 else f"{m.prev}期前")
     kind = m.kind
     if kind == "zero_div":
         den = render_label(form, m.node) if m.node is not None else "分母"
         return f"{pre}分母为0（{den}为0）"
     if kind == "no_prev":
         return "无上期数据"
+    if kind == "no_earlier":
+        return f"无往年数据（{m.prev}期前）" if not isinstance(m.prev, bool) else "无往年数据"
     if kind == "peers":
         return f"{m.reason}，无法进行同级比较"
     if m.field is not None:
@@ -637,7 +659,11 @@ def _call_label(form: FormDefinition, node: Call) -> str:
     if f in ("min", "max"):
         return "、".join(inner) + ("中的较小值" if f == "min" else "中的较大值")
     if f == "prev":
-        return f"上期{inner[0]}"
+        n = args[1].value if len(args) == 2 and isinstance(args[1], Num) else 1
+        return f"上期{inner[0]}" if n == 1 else f"{n:g}期前{inner[0]}"
+    if f in ("change", "growth"):
+        n = args[1].value if len(args) == 2 and isinstance(args[1], Num) else 1
+        return f"{inner[0]}{n:g}期{'变化' if f == 'change' else '增长率'}"
     if f == "peer_median":
         return f"同级单位{inner[0]}的中位数"
     if f == "peer_mad":

@@ -50,6 +50,8 @@ FUNCTIONS = frozenset(
         "min",
         "max",
         "prev",
+        "change",
+        "growth",
         "sum",
         "sum_known",
         "count",
@@ -126,6 +128,7 @@ _REASONS = {
     "na": "不适用",
     "zero_div": "分母为0",
     "no_prev": "无上期数据",
+    "no_earlier": "无往年数据",
     "no_members": "无成员单位数据",
     "no_children": "无下级单位数据",
     "no_known": "没有已填报的值",
@@ -140,7 +143,7 @@ class Missing:
 
     ``kind`` is one of the keys of ``_REASONS``; ``field`` the field code responsible (if any); ``node`` the
     expression node responsible (e.g. the denominator); ``member`` the index of the member/child entry;
-    ``prev`` marks that the value belongs to the previous period.
+    ``prev`` marks that the value belongs to an earlier period: True (or 1) the previous one, n periods back.
     """
 
     __slots__ = ("kind", "field", "node", "member", "prev", "scope")
@@ -152,7 +155,7 @@ class Missing:
         *,
         node: Node | None = None,
         member: int | None = None,
-        prev: bool = False,
+        prev: bool | int = False,
         scope: str | None = None,
     ) -> None:
         self.kind = kind
@@ -166,8 +169,9 @@ class Missing:
     def reason(self) -> str:
         return _REASONS.get(self.kind, self.kind)
 
-    def as_prev(self) -> Missing:
-        return Missing(self.kind, self.field, node=self.node, member=self.member, prev=True, scope=self.scope)
+    def as_prev(self, periods: int = 1) -> Missing:
+        return Missing(self.kind, self.field, node=self.node, member=self.member,
+                       prev=True if periods == 1 else periods, scope=self.scope)
 
     def __repr__(self) -> str:
         return f"Missing({self.kind!r}, {self.field!r})"
@@ -285,7 +289,8 @@ def _median(xs: list[float]) -> float:
 class Context:
     """Everything an expression may look at besides the current values dict."""
 
-    __slots__ = ("members", "children", "previous", "previous_members", "peers", "_prev_ctx")
+    __slots__ = ("members", "children", "previous", "previous_members", "peers", "earlier", "_prev_ctx",
+                 "_earlier_ctx")
 
     def __init__(
         self,
@@ -294,13 +299,18 @@ class Context:
         previous: dict[str, Any] | None = None,
         previous_members: list[dict[str, Any]] | None = None,
         peers: PeerGroup | None = None,
+        earlier: list[tuple[dict[str, Any] | None, list[dict[str, Any]] | None] | None] | None = None,
     ) -> None:
         self.members = members
         self.children = children
         self.previous = previous
         self.previous_members = previous_members
         self.peers = peers
+        # The periods before the previous one, nearest first: earlier[0] is two periods back (values, members);
+        # None for a period without data.
+        self.earlier = earlier
         self._prev_ctx: Context | None = None
+        self._earlier_ctx: dict[int, Context] | None = None
 
     def prev_context(self) -> Context:
         """The context prev(...) evaluates in (members = the previous period's members), built once."""
@@ -308,6 +318,18 @@ class Context:
         if pc is None:
             pc = self._prev_ctx = Context(members=self.previous_members)
         return pc
+
+    def period(self, n: int) -> tuple[dict[str, Any], Context] | None:
+        """The values of the period n back (n >= 2) and the context to evaluate in them, or None."""
+        earlier = self.earlier
+        if not earlier or n - 2 >= len(earlier) or earlier[n - 2] is None or earlier[n - 2][0] is None:
+            return None
+        if self._earlier_ctx is None:
+            self._earlier_ctx = {}
+        pc = self._earlier_ctx.get(n)
+        if pc is None:
+            pc = self._earlier_ctx[n] = Context(members=earlier[n - 2][1])
+        return earlier[n - 2][0], pc
 
 
 Fn = Callable[[dict[str, Any], Context], Any]
@@ -1157,6 +1179,7 @@ class _Compiler:
         self.uses_members = False
         self.uses_children = False
         self.uses_prev = False
+        self.prev_depth = 0  # the furthest period back prev()/change()/growth() look (1 = the previous one)
         self.uses_peers = False
 
     def error(self, message: str, node: Node) -> ExpressionError:
@@ -1230,6 +1253,12 @@ class _Compiler:
         node.fn = _const(None)
         return node
 
+    def _periods(self, node: Node, func: str) -> int:
+        """The n of prev(x, n) / change(x, n) / growth(x, n): a whole number literal >= 1."""
+        if not isinstance(node, Num) or node.value != int(node.value) or node.value < 1:
+            raise self.error(f"{func}() 的第二个参数应为不小于1的整数（往前的期数）", node)
+        return int(node.value)
+
     def _call(self, node: Call, in_prev: bool, in_peer: bool) -> Fn:
         func = node.func
         args = node.args
@@ -1298,6 +1327,37 @@ class _Compiler:
                 return is_missing(values.get(code, ABSENT))
 
             return missing
+        if func in ("change", "growth"):
+            # change(x, n) = x - prev(x, n); growth(x, n) = (x - prev(x, n)) / prev(x, n) * 100 (n defaults to 1):
+            # compiled as that arithmetic, so missing values and a zero base propagate as everywhere else.
+            if len(args) not in (1, 2):
+                raise self.error(f"{func}() 需要1或2个参数，实际为{len(args)}个", node)
+            n = self._periods(args[1], func) if len(args) == 2 else 1
+            back = Call("prev", [args[0], Num(n, node.pos)], node.pos)
+            diff = BinOp("-", args[0], back, node.pos)
+            tree = diff if func == "change" else BinOp("*", BinOp("/", diff, back, node.pos), Num(100, node.pos),
+                                                       node.pos)
+            return self.build(tree, in_prev=in_prev, in_peer=in_peer)
+        if func == "prev" and len(args) == 2:
+            n = self._periods(args[1], func)
+            if n > 1:
+                if in_prev:
+                    raise self.error("prev() 不能嵌套", node)
+                if in_peer:
+                    raise self.error("prev() 不能用在同级比较函数中", node)
+                self.uses_prev = True
+                self.prev_depth = max(self.prev_depth, n)
+                af = self.build(args[0], in_prev=True, in_peer=in_peer)
+
+                def prev_n(values: dict[str, Any], ctx: Context) -> Any:
+                    found = ctx.period(n)
+                    if found is None:
+                        return Missing("no_earlier", prev=n)
+                    v = af(found[0], found[1])
+                    return v.as_prev(n) if type(v) is Missing else v
+
+                return prev_n
+            args = args[:1]
         if func == "prev":
             arity(1)
             if in_prev:
@@ -1305,6 +1365,7 @@ class _Compiler:
             if in_peer:
                 raise self.error("prev() 不能用在同级比较函数中", node)
             self.uses_prev = True
+            self.prev_depth = max(self.prev_depth, 1)
             af = self.build(args[0], in_prev=True, in_peer=in_peer)
 
             if isinstance(args[0], Name):
@@ -1393,6 +1454,7 @@ class Expression:
         "uses_children",
         "uses_prev",
         "uses_peers",
+        "prev_depth",
     )
 
     def __init__(self, source: str, tree: Node, compiler: _Compiler) -> None:
@@ -1406,6 +1468,7 @@ class Expression:
         self.uses_children = compiler.uses_children
         self.uses_prev = compiler.uses_prev
         self.uses_peers = compiler.uses_peers
+        self.prev_depth = compiler.prev_depth
 
     def evaluate(self, values: dict[str, Any], ctx: Context | None = None) -> Any:
         return self.fn(values, ctx if ctx is not None else Context())

@@ -26,6 +26,7 @@ from django.utils import timezone
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from engine import NOT_COLLECTED
+from engine.conditions import condition_text
 from reporting.catalog_loader import member_definition
 from reporting.models import Submission, TaskForm
 from reporting.normalize import normalize_value
@@ -46,7 +47,6 @@ TOKEN_CHUNK = 30000
 TYPE_HINTS = {"count": "整数", "decimal": "数值", "percent": "百分比数值（0～100，可不带%）", "yesno": "填“是”或“否”",
               "text": "文字"}
 NUMBER_FORMATS = {"count": "#,##0", "decimal": "#,##0.00##", "percent": "0.00##"}
-_COND = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*==\s*'([^']*)'\s*$")
 
 
 class TemplateRefused(Exception):
@@ -84,15 +84,6 @@ def member_sheet_name(definition: dict) -> str:
     return re.sub(r"[\[\]:*?/\\]", "_", label)[:31]
 
 
-def _condition_text(condition: str | None, labels: dict[str, str]) -> str:
-    if not condition:
-        return ""
-    match = _COND.match(condition)
-    if match:
-        return f"仅当“{labels.get(match.group(1), match.group(1))}”为“{match.group(2)}”时填写"
-    return "按条件填写"
-
-
 def field_hint(spec: dict, labels: dict[str, str]) -> str:
     parts = []
     kind = spec.get("type", "text")
@@ -104,7 +95,7 @@ def field_hint(spec: dict, labels: dict[str, str]) -> str:
         parts.append("选填")
     if spec.get("of"):
         parts.append(f"其中项，不大于“{labels.get(spec['of'], spec['of'])}”")
-    cond = _condition_text(spec.get("condition"), labels)
+    cond = condition_text(spec.get("condition"), labels)
     if cond:
         parts.append(cond)
     if spec.get("help"):

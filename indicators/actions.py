@@ -43,14 +43,15 @@ def reevaluation_chunks(*, task_id: int, size: int) -> list[tuple[int, int]]:
 
 
 def task_reevaluate(*, acting_user: User | None, task_id: int, first_id: int | None = None,
-                    last_id: int | None = None) -> int:
-    """Re-evaluate the started submissions of a task (optionally an id range of them) and store the results."""
+                    last_id: int | None = None) -> tuple[int, int]:
+    """Re-evaluate the started submissions of a task (optionally an id range of them) and store the results.
 
+    Returns (evaluated, changed): how many submissions were evaluated and how many stored results changed."""
     qs = Submission.objects.filter(task_id=task_id).exclude(status=Status.NOT_STARTED)
     if first_id is not None:
         qs = qs.filter(pk__gte=first_id, pk__lte=last_id)
-    count = submissions_reevaluate(acting_user=acting_user, submissions=qs)
+    count, changed = submissions_reevaluate(acting_user=acting_user, submissions=qs)
     with transaction.atomic():
-        audit(actor=acting_user, action="task_reevaluate", count=count, task_id=task_id, first_id=first_id,
-              last_id=last_id)
-    return count
+        audit(actor=acting_user, action="task_reevaluate", count=count, changed=changed, task_id=task_id,
+              first_id=first_id, last_id=last_id)
+    return count, changed

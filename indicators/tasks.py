@@ -19,4 +19,4 @@ def reevaluate_task(task_id: int) -> int:
 def reevaluate_chunk(task_id: int, first_id: int, last_id: int) -> int:
     from indicators.actions import task_reevaluate
 
-    return task_reevaluate(acting_user=None, task_id=task_id, first_id=first_id, last_id=last_id)
+    return task_reevaluate(acting_user=None, task_id=task_id, first_id=first_id, last_id=last_id)[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -12,10 +11,10 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLevel, User, audit
-from reporting.evaluation import catalog_for_task, evaluate_submission, peers_of
+from reporting.evaluation import catalog_for_task, catalog_key, evaluate_batch, evaluate_submission
 from reporting.workflow import transition
 
-from .catalog_loader import content_hash, member_definition, read_catalog
+from .catalog_loader import content_hash, read_catalog
 from .models import FormVersion, MemberEntry, Status, Submission, Task, TaskForm, ValueChange
 from .normalize import normalize_value
 from .policy import EditDecision, can_edit
@@ -93,8 +92,15 @@ class SaveResult:
         return self.submission.revision
 
 
-def _fields_of(definition: dict) -> dict[str, dict]:
-    return {f["code"]: f for f in definition.get("fields", [])}
+_specs: dict[str, dict[str, dict]] = {}
+
+
+def _field_specs(form) -> dict[str, dict]:
+    """field code -> the catalog's field dict (what normalize_value reads), per compiled form version."""
+    specs = _specs.get(form.content_hash)
+    if specs is None:
+        specs = _specs[form.content_hash] = {f["code"]: f for f in form.data.get("fields", [])}
+    return specs
 
 
 def _ensure_writable(submission: Submission, acting_user: User) -> EditDecision:
@@ -126,15 +132,16 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
     """
 
     with transaction.atomic():
-        submission = (Submission.objects.select_for_update().select_related("unit", "task", "form_version")
-                      .get(pk=submission_id))
+        # Lock only the submission row (not its task or unit: every save of a task would queue on them); the
+        # result is about to be replaced and the form comes from the compiled catalog: neither is read.
+        submission = (Submission.objects.select_for_update(of=("self",)).select_related("unit", "task")
+                      .defer("result").get(pk=submission_id))
         decision = _ensure_writable(submission, acting_user)
-        definition = submission.form_version.definition
-        lead_fields = _fields_of(definition)
-        member_fields: dict[str, dict] = {}
-        if definition.get("subform"):
-            member_fields = _fields_of(member_definition(submission) or {})
-        members = {m.key: m for m in submission.members.select_for_update()}
+        form = catalog_for_task(submission.task)[submission.form_code]
+        lead_fields = _field_specs(form)
+        member_fields = _field_specs(form.subform) if form.subform is not None else {}
+        members = {m.key: m for m in MemberEntry.objects.select_for_update().filter(submission_id=submission.pk)
+                   .order_by("position", "id").only("id", "key", "values")} if form.subform is not None else {}
         result = SaveResult(submission=submission)
         stale = base_revision is not None and base_revision != submission.revision
         history: History | None = None
@@ -216,8 +223,8 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
             # The first save starts the form; transition() saves the status on its own copy of the row.
             transition(submission_id=submission.pk, action="start", acting_user=acting_user)
             submission.refresh_from_db(fields=["status", "status_changed_at", "status_changed_by"])
-        for key in touched_members:
-            members[key].save(update_fields=["values"])
+        if touched_members:
+            MemberEntry.objects.bulk_update([members[key] for key in touched_members], ["values"])
         ValueChange.objects.bulk_create(value_changes)
         submission.revision += 1
         submission.updated_by = acting_user
@@ -392,6 +399,10 @@ def _attach_catalog(task: Task, forms: list[dict]) -> list[str]:
             changed.append(definition["code"])
         elif created:
             changed.append(definition["code"])
+    key = catalog_key(TaskForm.objects.filter(task=task).values_list("version__content_hash", flat=True))
+    if key != task.catalog_key:
+        task.catalog_key = key
+        task.save(update_fields=["catalog_key"])
     return changed
 
 
@@ -433,64 +444,42 @@ def task_window_set(*, acting_user: User | None, task_id: int, window_open=None,
 # --- Stored results ------------------------------------------------------------------------------------------
 
 def submissions_reevaluate(*, acting_user: User | None, submissions: QuerySet[Submission],
-                           chunk_size: int = 500) -> int:
-    """Re-evaluate and store results for many submissions, with peers/previous/children fetched in bulk."""
-    count = 0
-    peers_by_key: dict[tuple[int, str], list[dict]] = {}
-    # The old result is about to be replaced: do not read and decode it.
-    qs = submissions.select_related("task").defer("result").order_by("pk")
+                           chunk_size: int = 500) -> tuple[int, int]:
+    """Re-evaluate and store the results of many submissions through the one evaluation path
+    (reporting.evaluation.evaluate_batch, a save being a batch of one). Returns (evaluated, changed)."""
+    count = changed = 0
+    qs = submissions.select_related("task").only(
+        "id", "task_id", "unit_id", "form_code", "values", "explanations", "task__previous_id",
+        "task__catalog_key").order_by("pk")  # the old result is not read: the UPDATE compares it
     batch: list[Submission] = []
     for submission in qs.iterator(chunk_size=chunk_size):
-        key = (submission.task_id, submission.form_code)
-        if key not in peers_by_key:
-            # The process-wide peer cache lets consecutive chunks on one worker read the peers once.
-            peers_by_key[key] = peers_of(*key)
         batch.append(submission)
         if len(batch) >= chunk_size:
-            count += _evaluate_batch(batch, peers_by_key, acting_user)
+            changed += _reevaluate_batch(batch, acting_user)
+            count += len(batch)
             batch = []
     if batch:
-        count += _evaluate_batch(batch, peers_by_key, acting_user)
-    return count
+        changed += _reevaluate_batch(batch, acting_user)
+        count += len(batch)
+    return count, changed
 
 
-def _evaluate_batch(batch: list[Submission], peers_by_key: dict, acting_user: User | None) -> int:
-    ids = [s.pk for s in batch]
-    members: dict[int, tuple[list[str], list[dict]]] = defaultdict(lambda: ([], []))
-    for sid, key, values in (MemberEntry.objects.filter(submission_id__in=ids).order_by("submission_id", "position",
-                                                                                         "id")
-                             .values_list("submission_id", "key", "values")):
-        members[sid][0].append(key)
-        members[sid][1].append(values)
-    previous: dict[tuple[int, str], dict] = {}
-    prev_tasks = {s.task.previous_id for s in batch if s.task.previous_id}
-    for unit_id, form_code, values in (Submission.objects.filter(task_id__in=prev_tasks,
-                                                                 unit_id__in=[s.unit_id for s in batch])
-                                       .exclude(status=Status.NOT_STARTED)
-                                       .values_list("unit_id", "form_code", "values")):
-        previous[(unit_id, form_code)] = values
-    children: dict[int, list[dict]] = defaultdict(list)
-    for parent_id, values in (Submission.objects.filter(task_id__in={s.task_id for s in batch},
-                                                        unit__parent_id__in=[s.unit_id for s in batch])
-                              .exclude(status=Status.NOT_STARTED).values_list("unit__parent_id", "values")):
-        children[parent_id].append(values)
-    catalogs = {task_id: catalog_for_task(Task(pk=task_id)) for task_id in {s.task_id for s in batch}}
+def _reevaluate_batch(batch: list[Submission], acting_user: User | None) -> int:
+    """Evaluate a batch and store the results; returns how many stored results changed."""
+    results = evaluate_batch(batch)
     for s in batch:
-        s.result = evaluate_submission(
-            s, peers=peers_by_key[(s.task_id, s.form_code)], previous=(previous.get((s.unit_id, s.form_code)), None),
-            children=children.get(s.unit_id, []), member_rows=members[s.pk], catalog=catalogs[s.task_id],
-        )
-    submission_results_store(acting_user=acting_user, batch=batch)
-    return len(batch)
+        s.result = results[s.pk]
+    return submission_results_store(acting_user=acting_user, batch=batch)
 
 
-def submission_results_store(*, acting_user: User | None, batch: list[Submission]) -> None:
+def submission_results_store(*, acting_user: User | None, batch: list[Submission]) -> int:
     """Store the freshly computed `result` of many submissions, with one audit row, in one transaction.
 
-    One statement per batch on PostgreSQL (UPDATE … FROM VALUES): bulk_update's CASE WHEN statement and
-    psycopg2's executemany (a round trip per row) cost more than the engine."""
+    Returns how many stored results changed. One statement per batch on PostgreSQL (UPDATE … FROM VALUES, only
+    rows whose result differs): bulk_update's CASE WHEN and psycopg2's executemany (a round trip per row)
+    cost more than the engine."""
     if not batch:
-        return
+        return 0
     table = Submission._meta.db_table
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -499,11 +488,15 @@ def submission_results_store(*, acting_user: User | None, batch: list[Submission
             rows = [(s.pk, json.dumps(s.result, ensure_ascii=False)) for s in batch]
             with connection.cursor() as cursor:
                 execute_values(cursor.cursor, f"UPDATE {table} AS t SET result = v.result::jsonb "
-                               "FROM (VALUES %s) AS v(id, result) WHERE t.id = v.id", rows, page_size=len(rows))
+                               "FROM (VALUES %s) AS v(id, result) WHERE t.id = v.id "
+                               "AND t.result IS DISTINCT FROM v.result::jsonb", rows, page_size=len(rows))
+                changed = cursor.cursor.rowcount
         else:
             field = Submission._meta.get_field("result")
             rows = [(field.get_db_prep_value(s.result, connection), s.pk) for s in batch]
             with connection.cursor() as cursor:
                 cursor.executemany(f"UPDATE {table} SET result = %s WHERE id = %s", rows)
-        audit(actor=acting_user, action="submission_results_store", count=len(batch), first_id=batch[0].pk,
-              last_id=batch[-1].pk)
+            changed = len(rows)
+        audit(actor=acting_user, action="submission_results_store", count=len(batch), changed=changed,
+              first_id=batch[0].pk, last_id=batch[-1].pk)
+    return changed

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from engine import NOT_COLLECTED, ExpressionError, compile_expression
+from engine.conditions import condition_tree
 
 from .normalize import NUMERIC_TYPES
 
@@ -190,13 +191,26 @@ def member_card(sub_definition: dict, key: str, values: dict[str, Any], *, posit
 
 
 def client_fields(definition: dict) -> dict[str, dict]:
-    """What entry.js needs to know of each field (conditions, progress, labels for messages)."""
+    """What entry.js needs to know of each field (conditions, progress, labels for messages).
+
+    `condition_tree`: the condition compiled by the engine (engine.conditions) for static/js/condition.js."""
     return {
         f["code"]: {
             "label": f.get("label") or f["code"],
             "type": f.get("type", "text"),
             "optional": bool(f.get("optional")),
             "condition": f.get("condition") or "",
+            "condition_tree": _condition_tree(f.get("condition") or ""),
         }
         for f in definition.get("fields", [])
     }
+
+
+@lru_cache(maxsize=512)
+def _condition_tree(source: str) -> dict | None:
+    if not source:
+        return None
+    try:
+        return condition_tree(source)
+    except ExpressionError:  # refused by catalog validation; an unreadable condition shows the field
+        return None

@@ -20,6 +20,9 @@ class Task(models.Model):
     previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                  verbose_name="上一期任务")
     is_current = models.BooleanField("当前任务", default=False)
+    # Content key of the form versions the task uses (sha256 over their content hashes), set with them by
+    # reporting.actions: a save finds its compiled catalog in the per-process cache without a query.
+    catalog_key = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -43,6 +43,22 @@ def member_payload(members: list) -> list[dict[str, Any]]:
              "unit": m.member_unit.code if m.member_unit_id and m.member_unit else ""} for m in members]
 
 
+def member_header(sub_definition: dict, key: str, values: dict[str, Any], *, position: int, member_label: str,
+                  unit_code: str = "") -> entry_layout.MemberCard:
+    """A member card as the page sends it: title and progress only; entry.js builds its rows from the one
+    template when the card is opened, so a 40-member form does not carry 40 copies of every field."""
+    filled = required = 0
+    for spec in sub_definition.get("fields", []):
+        if spec.get("optional") or not entry_layout.condition_holds(spec.get("condition"), values):
+            continue
+        required += 1
+        filled += entry_layout.is_filled(values.get(spec["code"]))
+    name = values.get("hospital_name")
+    title = name if isinstance(name, str) and name and name != "--" else f"{member_label}{position}"
+    return entry_layout.MemberCard(key=key, position=position, title=title, unit_code=unit_code, items=[],
+                                  filled=filled, required=required)
+
+
 def field_comment_payload(submission: Submission) -> list[dict[str, str]]:
     """The reviewers' open comments, shown at their fields (a marker and the text) by entry.js."""
     rows = (submission.field_comments.filter(resolved=False).select_related("author")
@@ -74,15 +90,12 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
     template_card = None
     if sub_definition is not None:
         members = list(submission.members.select_related("member_unit").order_by("position", "id"))
-        cards = [entry_layout.member_card(sub_definition, m.key, m.values or {}, position=i,
-                                         member_label=member_label,
-                                         unit_code=m.member_unit.code if m.member_unit else "")
+        cards = [member_header(sub_definition, m.key, m.values or {}, position=i, member_label=member_label,
+                               unit_code=m.member_unit.code if m.member_unit else "")
                  for i, m in enumerate(members, start=1)]
         template_card = entry_layout.member_card(sub_definition, entry_layout.MEMBER_TEMPLATE_KEY, {}, position=0,
                                                 member_label=member_label)
         template_card.title = f"新{member_label}"
-        for card in cards:  # cards arrive as headers; entry.js fills a body from the one template when opened
-            card.items = []
         if editable:
             used = {m.member_unit_id for m in members if m.member_unit_id}
             member_options = [u for u in Unit.objects.filter(parent_id=submission.unit_id, level=UnitLevel.MEMBER)

@@ -234,9 +234,13 @@ def qualitative_score_set(*, acting_user: User, task_id: int, unit_code: str, it
     if not allowed:
         raise ResultsError("只有上级审核、分析用户可以对定性指标评分。", "permission")
     system = services.latest_system()
+    schemes = list(ScoringScheme.objects.exclude(status=SchemeStatus.RETIRED))
     qualitative_codes = {i["code"] for a in (system.definition["annexes"] if system else [])
                          for i in a["items"] if i.get("kind") == item_logic.QUALITATIVE}
-    levels = {r["level"] for s in ScoringScheme.objects.all() for r in s.definition.get("rubric", [])}
+    # items a province added to its scheme for its subtree
+    qualitative_codes |= {i["code"] for s in schemes if unit.is_within(s.unit) for i in s.definition["items"]
+                          if i.get("kind") == item_logic.QUALITATIVE}
+    levels = {r["level"] for s in schemes for r in s.definition.get("rubric", [])}
     if item_code not in qualitative_codes:
         raise ResultsError("该指标不是定性指标。")
     if level not in levels:

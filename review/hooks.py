@@ -7,7 +7,8 @@
   (e.g. "report.s1" for a report section);
 - `review_panels`: fn(request, submission) -> HTML shown on the review page below the values;
 - `board_notes`: fn(submission ids) -> {submission id: short text} shown under a unit's status on the board;
-- `submission_links`: fn(submission) -> [(label, url)] shown in the 上报 box (e.g. the report editor).
+- `submission_links`: fn(submission) -> [(label, url)] shown in the 上报 box (e.g. the report editor);
+- `board_links`: fn(request, task, unit) -> [(label, url)] shown above the progress board (e.g. a zip download).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ comment_targets: list[Callable[[Any], dict[str, str]]] = []
 review_panels: list[Callable[[Any, Any], str]] = []
 board_notes: list[Callable[[list[int]], dict[int, str]]] = []
 submission_links: list[Callable[[Any], list[tuple[str, str]]]] = []
+board_links: list[Callable[[Any, Any, Any], list[tuple[str, str]]]] = []
 
 
 def extra_blocking(submission) -> list[dict]:

@@ -324,6 +324,7 @@ def progress(request: HttpRequest) -> HttpResponse:
             c.note = notes.get(c.submission_id, "") if c.own else ""
     return render(request, "review/progress.html", {
         "task": task, "board": board, "params": params, "statuses": Status.choices,
+        "board_links": [link for source in hooks.board_links for link in source(request, task, board.unit)],
         "rows": [(row, row.cell_list(board.form_codes)) for row in page],
         "page": page,
         "form_choices": _form_choices(task),

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Unit, UnitLevel, User, audit
 from reporting.catalog_loader import member_definition
-from reporting.models import Submission, SubmissionSnapshot, Task
+from reporting.models import Status, Submission, SubmissionSnapshot, Task
 
 from .models import Batch, Item, ItemState, ItemStep, OnsiteCheck, Sample, Target
 from .selection import Params, Pick, SelectionError, select
@@ -123,6 +123,9 @@ def item_raise(*, acting_user: User, submission_id: int, text: str, deadline: dt
         if not is_sampler(acting_user, submission.unit):
             raise ItemError("您不在该单位的上级抽检链条中，不能提出整改要求。", code="permission")
         sample = _sample_for(acting_user, submission, batch_id)
+        if submission.status not in (Status.APPROVED, Status.RECHECKED):
+            raise ItemError(f"报表当前状态为“{submission.get_status_display()}”，只能对审核通过的报表提出整改要求。",
+                            code="status")
         if not text:
             raise ItemError("请填写整改要求。")
         if deadline is None:
@@ -174,7 +177,7 @@ def item_raise(*, acting_user: User, submission_id: int, text: str, deadline: dt
         audit(actor=acting_user, action="rectification_raise", unit=submission.unit, obj=item,
               submission=submission.pk, field=field_code, member=member_key, section=section,
               deadline=deadline.isoformat())
-        notify(_fillers(submission.unit_id), submission, "rectification",
+        notify(_fillers(submission.unit_id), submission, "rectification_raised",
                f"{sample.batch.scope_unit.name}抽检对“{item.label}”提出整改要求（期限{deadline:%Y-%m-%d}）：{item.text}")
     return item
 
@@ -184,9 +187,10 @@ def _item(item_id: int) -> Item:
 
 
 def item_answer(*, acting_user: User, item_id: int, text: str = "", value: object = None,
-                set_value: bool = False, evidence_file_id: int | None = None) -> Item:
+                set_value: bool = False, evidence=None) -> Item:
     """The unit answers: optionally corrects the value (through submission_save, the same path as typing it),
-    and/or keeps it with an explanation. After the deadline the answer is refused."""
+    and/or keeps it with an explanation, optionally with an evidence file (an upload, stored through the files
+    app under the unit). After the deadline the answer is refused."""
     from reporting.actions import SaveRefused, submission_save
 
     text = (text or "").strip()
@@ -215,7 +219,8 @@ def item_answer(*, acting_user: User, item_id: int, text: str = "", value: objec
         item.answered_value = now_value
         item.value_changed = changed
         item.answered_by, item.answered_at = acting_user, timezone.now()
-        item.evidence_file_id = evidence_file_id
+        if evidence is not None:
+            item.evidence_file_id = _store(acting_user, item.unit, evidence, "rectification_evidence").pk
         item.save(update_fields=["answer", "answered_value", "value_changed", "answered_by", "answered_at",
                                  "evidence_file_id"])
         from review.actions import notify
@@ -226,6 +231,16 @@ def item_answer(*, acting_user: User, item_id: int, text: str = "", value: objec
     return item
 
 
+def _store(acting_user: User, unit: Unit, upload, purpose: str):
+    from files.actions import file_store
+    from files.sniff import FileRefused
+
+    try:
+        return file_store(acting_user=acting_user, unit=unit, upload=upload, purpose=purpose)
+    except FileRefused as e:
+        raise ItemError(e.message) from None
+
+
 def _finish_if_settled(acting_user: User, submission_id: int) -> SubmissionSnapshot | None:
     """All items of the submission closed: re-evaluate, store a new snapshot, and record 整改完成 through the
     workflow. Returns the snapshot (None while items remain)."""
@@ -234,8 +249,6 @@ def _finish_if_settled(acting_user: User, submission_id: int) -> SubmissionSnaps
 
     if Item.objects.filter(submission_id=submission_id, state__in=OPEN_STATES).exists():
         return None
-    from reporting.models import Status
-
     if Submission.objects.filter(pk=submission_id).values_list("status", flat=True).first() not in (
             Status.APPROVED, Status.RECHECKED):
         return None  # withdrawn or rejected meanwhile: the review workflow has taken it over
@@ -289,25 +302,40 @@ def item_reopen(*, acting_user: User, item_id: int, note: str, deadline: dt.date
             item.deadline = deadline
             item.save(update_fields=["deadline"])
         item = _item(item.pk)
-        notify(_fillers(item.unit_id), item.submission, "rectification_reopened",
+        notify(_fillers(item.unit_id), item.submission, "rectification_raised",
                f"整改要求“{item.label}”被退回，请重新整改（期限{item.deadline:%Y-%m-%d}）：{note.strip()}")
     return item
 
 
 def item_escalate(*, acting_user: User, item_id: int, note: str) -> Item:
-    """Escalate (e.g. to on-site verification or the level above); the item stays open for the sampler."""
+    """Escalate (to on-site verification or the level above): the unit's field locks again; the samplers of
+    the level above the batch (the batch's own level for a national batch) are notified."""
+    from review.actions import notify
+
     with transaction.atomic():
         item = item_transition(item_id=item_id, action="escalate", acting_user=acting_user, note=note)
-    return _item(item.pk)
+        item = _item(item.pk)
+        scope = item.batch.scope_unit
+        above = scope.parent or scope
+        recipients = User.objects.filter(unit=above, role__in=(Role.ANALYST, Role.REVIEWER), is_active=True)
+        notify(recipients, item.submission, "rectification_escalated",
+               f"{_who(acting_user)}将{item.unit.name}的整改要求“{item.label}”升级：{note.strip()}",
+               exclude=acting_user)
+    return item
+
+
+def _who(user: User) -> str:
+    return f"{user.unit.name}（{user.display_name or user.username}）" if user.unit_id else user.username
 
 
 # --- on-site verification --------------------------------------------------------------------------------------
 
 def onsite_record(*, acting_user: User, sample_id: int, field_code: str, verified: float, inspector: str,
                   checked_on: dt.date, member_key: str = "", conclusion: str = "",
-                  attachment_ids: list[int] | None = None) -> OnsiteCheck:
+                  attachments: list | None = None) -> OnsiteCheck:
     """现场抽查 of one sampled field: the value verified from source documents against the reported value at
-    sampling time. Recording the same field again replaces the record (audited)."""
+    sampling time; `attachments` (photos, scans) are stored through the files app under the inspector's unit.
+    Recording the same field again replaces the record (audited; earlier attachments are kept)."""
     with transaction.atomic():
         sample = Sample.objects.select_related("submission__form_version", "unit", "batch").get(pk=sample_id)
         if not is_sampler(acting_user, sample.unit):
@@ -332,11 +360,14 @@ def onsite_record(*, acting_user: User, sample_id: int, field_code: str, verifie
             verified = float(verified)
         except (TypeError, ValueError):
             raise ItemError("核实值须为数字。") from None
+        previous = OnsiteCheck.objects.filter(sample=sample, field_code=field_code, member_key=member_key).first()
+        attachment_ids = list(previous.attachment_ids) if previous else []
+        attachment_ids += [_store(acting_user, acting_user.unit, f, "onsite_evidence").pk for f in attachments or []]
         check, created = OnsiteCheck.objects.update_or_create(
             sample=sample, field_code=field_code, member_key=member_key,
             defaults={"label": spec.get("label", field_code)[:300], "reported": float(reported),
                       "verified": verified, "inspector": inspector[:100], "checked_on": checked_on,
-                      "conclusion": (conclusion or "").strip()[:4000], "attachment_ids": list(attachment_ids or []),
+                      "conclusion": (conclusion or "").strip()[:4000], "attachment_ids": attachment_ids,
                       "recorded_by": acting_user})
         audit(actor=acting_user, action="onsite_record", unit=sample.unit, obj=check, sample=sample.pk,
               field=field_code, member=member_key, reported=float(reported), verified=verified, created=created)

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from reporting.selectors import submission_for
 
 from . import actions
-from .selectors import answered_ids, diff, is_overdue, item_filter, items_for
+from .selectors import answered_ids, diff, is_overdue, item_filter, items_for, members_of
 from .transitions import ItemError, allowed_item_actions
 
 ERROR_STATUS = {"permission": status.HTTP_403_FORBIDDEN, "status": status.HTTP_409_CONFLICT,
@@ -43,6 +43,7 @@ class RaiseSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="", help_text="整改说明")
     value = serializers.JSONField(required=False, help_text="修改后的数值（不修改则不传）")
+    evidence = serializers.FileField(required=False, help_text="佐证材料（multipart，可选）")
 
 
 class NoteSerializer(serializers.Serializer):
@@ -50,8 +51,8 @@ class NoteSerializer(serializers.Serializer):
     deadline = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-def item_json(item, user, answered: set[int] | None = None) -> dict:
-    d = diff(item)
+def item_json(item, user, answered: set[int] | None = None, members: dict | None = None) -> dict:
+    d = diff(item, members)
     return {
         "id": item.pk, "batch": item.batch_id, "submission": item.submission_id,
         "unit": {"code": item.unit.code, "name": item.unit.name}, "form": item.submission.form_code,
@@ -62,6 +63,7 @@ def item_json(item, user, answered: set[int] | None = None) -> dict:
         "answer": item.answer, "answered_value": item.answered_value,
         "answered": item.pk in answered if answered is not None else bool(item.answered_at),
         "rounds": item.rounds, "allowed_actions": allowed_item_actions(user, item),
+        "evidence_file": item.evidence_file_id,
     }
 
 
@@ -111,8 +113,8 @@ def list_items(request: Request) -> Response:
                      overdue=p.get("overdue") in ("1", "true")).order_by("deadline", "id")
     pager = _Pages()
     page = pager.paginate_queryset(qs, request)
-    answered = answered_ids(page)
-    return pager.get_paginated_response([item_json(i, request.user, answered) for i in page])
+    answered, members = answered_ids(page), members_of(page)
+    return pager.get_paginated_response([item_json(i, request.user, answered, members) for i in page])
 
 
 def _visible(request: Request, pk: int):
@@ -138,7 +140,7 @@ def answer(request: Request, pk: int) -> Response:
     data = body.validated_data
     try:
         actions.item_answer(acting_user=request.user, item_id=item.pk, text=data["text"],
-                            value=data.get("value"), set_value="value" in data)
+                            value=data.get("value"), set_value="value" in data, evidence=data.get("evidence"))
     except ItemError as e:
         return _error(e)
     return Response(item_json(actions._item(item.pk), request.user))

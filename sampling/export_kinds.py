@@ -21,7 +21,7 @@ def sampling_board_export(user, task, params: dict) -> Iterator[Sheet]:
     from accounts.scoping import unit_scope
 
     from .models import OnsiteCheck
-    from .selectors import batches_for, board, diff, is_overdue, items_for
+    from .selectors import batches_for, board, diff, is_overdue, items_for, members_of
 
     if user is None:
         raise Http404("抽检情况须由用户导出。")
@@ -39,12 +39,14 @@ def sampling_board_export(user, task, params: dict) -> Iterator[Sheet]:
     title = f"{batch.name}（种子{batch.seed}）"
     yield Sheet(name="整改情况", header_rows=[[title] + [None] * (len(header) - 1), header],
                 rows=[line(r) for r in b.rows] + [line(b.total)], merge_headers=False, freeze_cols=2)
-    items = items_for(user).filter(batch=batch).select_related("submission").order_by("unit__path", "id")
+    items = list(items_for(user).filter(batch=batch).select_related("submission").order_by("unit__path", "id"))
+    members = members_of(items)
     item_header = ["单位编码", "单位", "表单", "指标", "整改要求", "期限", "状态", "超期", "抽检时数值", "当前数值",
                    "数值已修改", "整改说明", "提出时间", "关闭时间"]
     yield Sheet(name="整改要求明细", header_rows=[item_header], wrap_cols=(4, 11), freeze_cols=2, rows=(
         [i.unit.code, i.unit.name, i.submission.form_code, i.label, i.text, i.deadline, i.get_state_display(),
-         is_overdue(i), diff(i)["before_shown"], diff(i)["after_shown"], diff(i)["changed"], i.answer,
+         is_overdue(i), diff(i, members)["before_shown"], diff(i, members)["after_shown"], diff(i, members)["changed"],
+         i.answer,
          _naive(i.raised_at), _naive(i.closed_at)] for i in items))
     scope = unit_scope(user, "sample__unit__")
     checks = OnsiteCheck.objects.filter(sample__batch=batch).select_related("sample__unit")

@@ -110,8 +110,14 @@ class ItemStep(models.Model):
     data = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
+    LABELS = {"raise": "提出", "answer": "答复", "close": "关闭", "reopen": "退回", "escalate": "升级"}
+
     class Meta:
         ordering = ["at", "id"]
+
+    @property
+    def action_label(self) -> str:
+        return self.LABELS.get(self.action, self.action)
 
 
 class OnsiteCheck(models.Model):

@@ -11,7 +11,8 @@ Risk reasons (each a {"kind", "text", ...} dict stored with the sample):
 - outlier: |robust z| > threshold on chosen indicators (or fields) against the same form's reported peers;
 - explanation: a soft check explained with boiler-plate: shorter than N characters, or the same text used by
   at least K units of the task;
-- change: fields that changed by more than a share against the same unit's previous period;
+- change: fields that changed by more than a share against the same unit's previous period (previous values
+  below `change_min_base` are left out: 1 → 0 is no signal);
 - rejections: rejected (or re-check rejected) at least M times.
 """
 
@@ -33,6 +34,12 @@ KIND_LABELS = {"hard": "审核错误", "outlier": "离群值", "explanation": "�
                "rejections": "多次驳回", "random": "分层随机"}
 
 
+PARAM_LABELS = {"size": "抽样数量", "seed": "随机种子", "random_share": "随机抽样比例", "forms": "表单",
+                "z_threshold": "稳健Z值阈值", "indicators": "离群判断指标", "min_explanation_chars": "说明最少字数",
+                "boilerplate_units": "雷同说明单位数≥", "change_share": "与上期变化幅度",
+                "change_min_base": "上期值下限", "min_rejections": "驳回次数≥"}
+
+
 class SelectionError(Exception):
     """Bad parameters; the message is for the user."""
 
@@ -48,6 +55,7 @@ class Params:
     min_explanation_chars: int = 10
     boilerplate_units: int = 3
     change_share: float = 0.5
+    change_min_base: float = 10  # previous values smaller than this (1 → 0) are no "large change"
     min_rejections: int = 2
 
     def as_dict(self) -> dict:
@@ -225,7 +233,7 @@ def risk_reasons(task: Task, subs: list[Submission], params: Params) -> dict[int
             changed = []
             for code, value in (s.values or {}).items():
                 x, p = _num(value), _num(prev.get(code))
-                if x is None or p is None or p == 0:
+                if x is None or p is None or p == 0 or abs(p) < params.change_min_base:
                     continue
                 share = (x - p) / abs(p)
                 if abs(share) > params.change_share:

@@ -61,9 +61,21 @@ def shown(value) -> str:
     return str(value)
 
 
-def diff(item: Item) -> dict:
-    """The value at sampling time against now (and when the unit answered)."""
-    now = current_value(item)
+def members_of(items: list[Item]) -> dict[int, dict[str, dict]]:
+    """submission id → {member key: values} for the submissions of member-entry items (one query)."""
+    from reporting.models import MemberEntry
+
+    ids = {i.submission_id for i in items if i.member_key}
+    out: dict[int, dict[str, dict]] = defaultdict(dict)
+    for sid, key, values in MemberEntry.objects.filter(submission_id__in=ids).values_list("submission_id", "key",
+                                                                                          "values"):
+        out[sid][key] = values
+    return out
+
+
+def diff(item: Item, members: dict[int, dict[str, dict]] | None = None) -> dict:
+    """The value at sampling time against now (and when the unit answered). `members`: members_of(items)."""
+    now = current_value(item, members=members.get(item.submission_id, {}) if members is not None else None)
     return {"before": item.original_value, "after": now, "changed": now != item.original_value,
             "before_shown": shown(item.original_value), "after_shown": shown(now)}
 

@@ -73,7 +73,8 @@ def who_is(user: User, item: Item) -> set[str]:
     kinds = set()
     if user.is_authenticated and user.role == Role.FILLER and user.unit_id == item.unit_id:
         kinds.add(Who.FILLER)
-    if is_sampler(user, item.unit):
+    # the level that sampled (the batch's scope) or above it: a province does not settle the nation's items
+    if is_sampler(user, item.unit) and item.batch.scope_unit.path.startswith(user.unit.path):
         kinds.add(Who.SAMPLER)
     return kinds
 
@@ -91,7 +92,8 @@ def item_transition(*, item_id: int, action: str, acting_user: User, note: str =
     if rule is None:
         raise ItemError(f"未知操作：{action}", code="invalid")
     with transaction.atomic():
-        item = Item.objects.select_for_update(of=("self",)).select_related("unit").get(pk=item_id)
+        item = (Item.objects.select_for_update(of=("self",)).select_related("unit", "batch__scope_unit")
+                .get(pk=item_id))
         if item.state not in rule.sources:
             raise ItemError(f"整改要求状态为“{item.get_state_display()}”，不能{rule.label}。", code="status")
         if rule.who not in who_is(acting_user, item):

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role, Unit, UnitLevel, User
 from reporting.catalog_loader import member_definition
@@ -20,7 +20,7 @@ from reporting.selectors import current_task
 
 from . import actions
 from .models import Item, ItemState, Part, Sample
-from .selection import KIND_LABELS, Params, SelectionError
+from .selection import KIND_LABELS, PARAM_LABELS, Params, SelectionError
 from .selectors import (
     answered_ids,
     batches_for,
@@ -29,6 +29,7 @@ from .selectors import (
     is_overdue,
     item_filter,
     items_for,
+    members_of,
     onsite_summary,
     samples_for,
     shown,
@@ -85,11 +86,13 @@ def _params_from(data) -> tuple[Params, list[str]]:
                     forms=[f for f in data.getlist("forms") if f], z_threshold=_float(data.get("z"), 3.5),
                     indicators=split, min_explanation_chars=_int(data.get("min_chars"), 10) or 10,
                     change_share=_float(data.get("change_share"), 0.5),
+                    change_min_base=_float(data.get("change_min_base"), 10),
                     min_rejections=_int(data.get("min_rejections"), 2) or 2)
     return params, errors
 
 
 @login_required
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     _require_sampler(request.user)
     batches = list(batches_for(request.user).order_by("-created_at", "-id")[:100])
@@ -101,6 +104,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def preview(request: HttpRequest) -> HttpResponse:
     """The selection as it would be committed (nothing written); the commit form carries the same parameters."""
     _require_sampler(request.user)
@@ -135,6 +139,7 @@ def _batch_or_404(request: HttpRequest, pk: int):
 
 
 @login_required
+@require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_sampler(request.user)
     batch = _batch_or_404(request, pk)
@@ -148,6 +153,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sampling/batch.html", {
         "batch": batch, "rows": rows, "board": board(batch, request.user), "onsite": onsite_summary(batch),
         "kind_labels": KIND_LABELS,
+        "param_rows": [(PARAM_LABELS.get(k, k), "、".join(map(str, v)) if isinstance(v, list) else v)
+                       for k, v in batch.params.items() if v not in ([], None)],
     })
 
 
@@ -166,13 +173,14 @@ def _field_choices(sample: Sample) -> list[dict]:
 
 
 @login_required
+@require_GET
 def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_sampler(request.user)
     sample = get_object_or_404(samples_for(request.user).filter(batch__in=batches_for(request.user)), pk=pk)
     items = list(Item.objects.filter(sample=sample).select_related("submission", "unit").order_by("id"))
-    answered = answered_ids(items)
+    answered, members = answered_ids(items), members_of(items)
     checks = list(sample.onsite_checks.all())
-    rows = [{"item": i, "diff": diff(i), "overdue": is_overdue(i), "answered": i.pk in answered} for i in items]
+    rows = [{"item": i, "diff": diff(i, members), "overdue": is_overdue(i), "answered": i.pk in answered} for i in items]
     return render(request, "sampling/sample.html", {
         "sample": sample, "batch": sample.batch, "submission": sample.submission, "rows": rows,
         "choices": _field_choices(sample), "checks": checks, "can_act": is_sampler(request.user, sample.unit),
@@ -210,7 +218,8 @@ def onsite_add(request: HttpRequest, pk: int) -> HttpResponse:
         actions.onsite_record(acting_user=request.user, sample_id=sample.pk, field_code=code, member_key=member,
                               verified=request.POST.get("verified"), inspector=request.POST.get("inspector", ""),
                               checked_on=_date(request.POST.get("checked_on")),
-                              conclusion=request.POST.get("conclusion", ""))
+                              conclusion=request.POST.get("conclusion", ""),
+                              attachments=request.FILES.getlist("attachments"))
     except ItemError as e:
         messages.error(request, e.message)
     else:
@@ -219,6 +228,7 @@ def onsite_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def item_list(request: HttpRequest) -> HttpResponse:
     p = request.GET
     qs = item_filter(items_for(request.user), batch=p.get("batch"), state=p.get("state"), unit=p.get("unit"),
@@ -232,6 +242,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(items_for(request.user).select_related("submission__form_version"), pk=pk)
     allowed = allowed_item_actions(request.user, item)
@@ -253,7 +264,7 @@ def item_act(request: HttpRequest, pk: int) -> HttpResponse:
             raw = request.POST.get("value")
             change = raw is not None and raw.strip() != "" and raw.strip() != shown(diff(item)["after"])
             actions.item_answer(acting_user=request.user, item_id=item.pk, text=request.POST.get("text", ""),
-                                value=raw, set_value=change)
+                                value=raw, set_value=change, evidence=request.FILES.get("evidence"))
             done = "已提交整改答复。"
         elif verb == "close":
             actions.item_close(acting_user=request.user, item_id=item.pk, note=note)

@@ -12,8 +12,8 @@ from accounts.models import User, audit
 from files.actions import file_delete, file_store
 from files.models import FileKind
 from files.sniff import FileRefused
-from reporting.actions import SaveRefused, _ensure_writable
 from reporting.models import Submission, SubmissionSnapshot, Task
+from reporting.policy import can_edit
 
 from .catalog import default_plans, framework_version_for, read_framework
 from .models import Attachment, Report, ReportSnapshot, TaskReport
@@ -83,10 +83,10 @@ def task_report_set(*, acting_user: User | None, task: Task, unit_level: str, fr
 def _locked_submission(submission_id: int, acting_user: User) -> Submission:
     submission = (Submission.objects.select_for_update().select_related("unit", "task", "form_version")
                   .get(pk=submission_id))
-    try:
-        _ensure_writable(submission, acting_user)
-    except SaveRefused as e:
-        raise ReportRefused(str(e), code="locked") from e
+    # The whole form must be open: fields unlocked for a rectification (sampling) do not reopen the report.
+    decision = can_edit(acting_user, submission)
+    if not decision.allowed:
+        raise ReportRefused(decision.reason, code="permission" if decision.code == "role" else "locked")
     return submission
 
 

@@ -50,7 +50,7 @@ def connect() -> None:
 
     from .actions import report_snapshot
     from .selectors import board_notes
-    from .views import review_panel, submission_links
+    from .views import board_links, review_panel, submission_links
 
     if report_blocking not in hooks.submit_gates:
         hooks.submit_gates.append(report_blocking)
@@ -59,4 +59,5 @@ def connect() -> None:
         hooks.review_panels.append(review_panel)
         hooks.board_notes.append(board_notes)
         hooks.submission_links.append(submission_links)
+        hooks.board_links.append(board_links)
     post_save.connect(_task_created, sender=Task, dispatch_uid="selfassessment_task_created")

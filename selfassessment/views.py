@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from accounts.models import Role, Unit
+from accounts.models import Unit
 from accounts.scoping import can_see_unit
 from reporting.models import Task
+from reporting.policy import can_edit
 from reporting.selectors import current_task, submission_for, submissions_for
 
 from .bundle import report_zip
@@ -30,8 +31,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if report is None:
         raise Http404("本任务不要求该单位提交自评估报告。")
     user = request.user
-    is_filler = user.role == Role.FILLER and user.unit_id == submission.unit_id
-    editable = is_filler and submission.is_editable and submission.window_is_open()
+    editable = can_edit(user, submission).allowed
     outline = report_outline(submission, report)
     by_key = {s["key"]: s for s in report.framework.sections}
     sections = []
@@ -100,6 +100,10 @@ def review_panel(request: HttpRequest, submission) -> str:
     from reporting.workflow import Actor, actor_kinds, allowed_actions
 
     allowed = allowed_actions(request.user, submission)
+    labels = {f["code"]: f.get("label", f["code"]) for f in submission.form_version.definition.get("fields", [])}
+    headings = {s["key"]: s["heading"].rstrip("。") for s in report.framework.sections}
+    for a in outline["attachments"]:
+        a["where"] = headings.get(a["section"], "") if a["section"] else labels.get(a["field"], a["field"])
     return render_to_string("selfassessment/_review_panel.html", {
         "submission": submission, "outline": outline,
         "levels": {s["key"]: s.get("level", 1) for s in report.framework.sections},
@@ -115,6 +119,12 @@ def submission_links(submission) -> list[tuple[str, str]]:
     if plan_for(submission) is None:
         return []
     return [("自评估报告", reverse("selfassessment:edit", args=[submission.pk]))]
+
+
+def board_links(request: HttpRequest, task: Task, unit: Unit) -> list[tuple[str, str]]:
+    if not TaskReport.objects.filter(task=task).exists():
+        return []
+    return [("下载自评估报告（zip）", f"{reverse('selfassessment:bundle')}?task={task.code}&unit={unit.code}")]
 
 
 __all__ = ["report_edit", "report_bundle", "review_panel", "submission_links", "Report"]

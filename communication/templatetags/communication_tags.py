@@ -11,12 +11,13 @@ register = template.Library()
 @register.inclusion_tag("communication/_home_notices.html", takes_context=True)
 def home_notices(context, limit: int = 5):
     from ..selectors import home_notices as rows
+    from ..selectors import unread_count
 
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"notices": [], "unread": 0}
-    return {"notices": rows(user, limit), "unread": context.get("unread_notices", 0)}
+    return {"notices": rows(user, limit), "unread": unread_count(user)}
 
 
 @register.simple_tag(takes_context=True)

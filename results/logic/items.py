@@ -74,7 +74,7 @@ def make_context(members: list[dict] | None, earlier: list[tuple[dict, list[dict
     """The engine context of one unit: its members and its earlier periods (earlier[0] = the previous one)."""
     first = earlier[0] if earlier else None
     return Context(members=members, previous=first[0] if first else None,
-                   previous_members=first[1] if first else None)
+                   previous_members=first[1] if first else None, earlier=list(earlier[1:]) or None)
 
 
 def item_values(items: list[dict], form_code: str, form: dict, member_form: dict | None, *,

@@ -76,6 +76,8 @@ export class ReportEditor {
     if (Object.keys(this.pending).length) this.flushSoon(0);
   }
 
+  unsent() { return Object.keys(this.pending).length; }
+
   // --- local copy --------------------------------------------------------------------------------------------
   persist() {
     try {
@@ -98,7 +100,11 @@ export class ReportEditor {
       el.classList.add("is-dirty");
     });
     if (typeof saved.base === "number" && saved.base < this.revision) this.revision = saved.base;
-    if (restored.length) this.say(`已恢复本机保存但尚未提交的${restored.length}节内容，正在提交……`);
+    if (restored.length) {
+      this.say(`已恢复本机保存但尚未提交的${restored.length}节内容，正在提交……`);
+      this.notice.dataset.kind = "restored";
+    }
+    this.updateProgress();
   }
 
   // --- editing -----------------------------------------------------------------------------------------------
@@ -113,7 +119,7 @@ export class ReportEditor {
     this.pending[key] = el.innerHTML;
     el.classList.add("is-dirty");
     this.persist();
-    this.setState("未保存");
+    this.setState("未保存", "", "dirty");
     this.updateProgress();
     this.flushSoon(1000);
   }
@@ -153,7 +159,7 @@ export class ReportEditor {
     if (this.inFlight || Object.keys(this.pending).length === 0) return;
     const sending = { ...this.pending };
     this.inFlight = sending;
-    this.setState("保存中……");
+    this.setState("保存中……", "", "saving");
     let response;
     try {
       response = await fetch(this.api, {
@@ -164,7 +170,7 @@ export class ReportEditor {
       });
     } catch (err) {
       this.inFlight = null;
-      this.setState("离线：内容已保存在本机，恢复联网后自动提交", "warning");
+      this.setState("离线：内容已保存在本机，恢复联网后自动提交", "warning", "offline");
       this.retry();
       return;
     }
@@ -180,20 +186,22 @@ export class ReportEditor {
       });
       (body.conflicts || []).forEach((c) => this.showConflict(c));
       this.persist();
-      this.setState(body.conflicts ? "有冲突，请处理" : "已保存", body.conflicts ? "danger" : "success");
+      if (!body.conflicts && this.notice && this.notice.dataset.kind === "restored") this.notice.classList.add("d-none");
+      this.setState(body.conflicts ? "有冲突，请处理" : "已保存", body.conflicts ? "danger" : "success",
+                    body.conflicts ? "conflict" : "saved");
       if (Object.keys(this.pending).some((k) => !(body.conflicts || []).some((c) => c.key === k))) this.flushSoon(300);
       return;
     }
     if (response.status >= 500 || response.status === 429) {
-      this.setState("保存失败，稍后自动重试", "warning");
+      this.setState("保存失败，稍后自动重试", "warning", "offline");
       this.retry();
       return;
     }
     if (response.status === 403 && !body.code) {
-      this.setState("登录已失效：内容已保存在本机，请重新登录", "danger");
+      this.setState("登录已失效：内容已保存在本机，请重新登录", "danger", "login");
       return;
     }
-    this.setState(body.detail || "保存被拒绝", "danger");
+    this.setState(body.detail || "保存被拒绝", "danger", "refused");
   }
 
   confirm(key, html) {
@@ -330,14 +338,16 @@ export class ReportEditor {
   }
 
   // --- messages ----------------------------------------------------------------------------------------------
-  setState(text, tone) {
+  setState(text, tone, code) {
     if (!this.state) return;
     this.state.textContent = text;
+    this.state.dataset.state = code || "";
     this.state.className = `badge border ${tone ? `text-bg-${tone}` : "text-bg-light"}`;
   }
 
   say(text) {
     if (!this.notice) return;
+    this.notice.dataset.kind = "";
     this.notice.textContent = text;
     this.notice.classList.remove("d-none");
   }
@@ -347,4 +357,5 @@ if (root) {
   const editor = new ReportEditor(root);
   editor.start();
   window.fjzlReport = editor;
+  root.dataset.ready = "1";
 }

@@ -11,6 +11,7 @@
     if (data.national[i] !== null) lines.push({ yAxis: data.national[i], name: "国家目标", lineStyle: { color: "#dc3545" } });
     if (data.local[i] !== null) lines.push({ yAxis: data.local[i], name: "本地目标", lineStyle: { color: "#fd7e14" } });
     chart.setOption({
+      animation: false,
       grid: { left: 8, right: 80, top: 20, bottom: 10, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: ["本单位", "全国中位数"] },

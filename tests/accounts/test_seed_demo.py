@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason="catalog fjzl2019 
 
 ROLES = {"filler", "reviewer", "analyst", "admin"}
 LEVELS = {"nation", "province", "city", "urban_alliance", "county_alliance"}
-KEYS = {"username", "role", "unit_code", "unit_name", "unit_level", "parent_code"}
+KEYS = {"username", "role", "unit_code", "unit_name", "unit_level", "parent_code", "email"}
 DEMO_PASSWORD = "Demo#2019-fjzl"
 
 
@@ -59,6 +59,7 @@ def test_it_lists_every_demo_account_with_its_unit(accounts):
         assert (unit.name, unit.level) == (a["unit_name"], a["unit_level"])
         assert a["parent_code"] == (unit.parent.code if unit.parent_id else None)
         assert User.objects.get(username=a["username"]).unit == unit
+        assert a["email"] == f"{a['username']}@demo.invalid" == User.objects.get(username=a["username"]).email
     assert len({a["username"] for a in accounts}) == len(accounts)
 
 
@@ -122,3 +123,13 @@ def test_it_can_be_run_twice_without_duplicates(accounts):
     again = seed()
     assert again == accounts
     assert (Unit.objects.count(), User.objects.count()) == (units, users)
+
+
+def test_it_fills_the_download_area_with_the_seed_documents_and_sends_no_mail(accounts):
+    from communication.models import Delivery, Notice, NoticeKind
+
+    downloads = Notice.objects.filter(kind=NoticeKind.DOWNLOAD)
+    assert {"填报工作具体要求", "部分评估考核指标说明（指标说明）", "分级诊疗制度建设信息平台操作手册",
+            "考核指标框架（表1—表4）"} <= set(downloads.values_list("title", flat=True))
+    assert all(n.attachments.count() == 1 for n in downloads)
+    assert not Delivery.objects.exists()  # the demo's laid-out history mails nobody

@@ -49,6 +49,7 @@ WRITE_EXCEPTIONS: dict[str, str] = {
     "selfassessment/catalog.py": "a framework version row is created on first sight of its content hash "
                                  "(content-addressed and idempotent, like FormVersion)",
     "selfassessment/wordfile.py": "python-docx Document.save(buffer) writes a Word file, not the ORM",
+    "communication/wordfile.py": "python-docx Document.save(buffer) writes a Word file, not the ORM",
 }
 STATUS_MODULE = "reporting/workflow.py"
 # Other models with a status of their own (not Submission.status), moved only by their app's action module.

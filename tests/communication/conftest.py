@@ -13,6 +13,13 @@ from tests import filling as demo
 from tests.cast import Cast
 
 
+@pytest.fixture(autouse=True)
+def _local_media(settings, tmp_path):
+    """Uploaded files (notice attachments) go to a temporary folder."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "m")}}}
+
+
 @pytest.fixture
 def mailable(cast: Cast) -> Cast:
     for user in User.objects.all():

@@ -27,9 +27,15 @@ def test_it_publishes_the_seed_documents_and_faq_once_without_mail(mailable, cli
     client.force_login(cast.jinan_urban)
     page = client.get(reverse("communication:downloads")).content.decode()
     assert "部分评估考核指标说明（指标说明）" in page
-    forms = downloads.get(title="考核指标框架（表1—表4）")
-    body = forms.body if not forms.attachments.exists() else ""
-    if body:
-        assert "门诊总诊疗人次数" in body and "城市医联体效果评价考核表" in body
+    for notice in downloads:
+        assert [a.name[-5:] for a in notice.attachments.all()] == [".docx"], notice.title
+    forms = downloads.get(title="考核指标框架（表1—表4）").attachments.get()
+    response = client.get(reverse("files:download", args=[forms.stored_file_id]))
+    import io
+
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(b"".join(response.streaming_content))).paragraphs)
+    assert "门诊总诊疗人次数" in text and "城市医联体效果评价考核表" in text
     entry_page = client.get(reverse("submission_entry", args=[cast.submission(cast.jinan_urban, "t3").pk]))
     assert "不包含健康体检人次" in entry_page.content.decode()

@@ -236,3 +236,26 @@ def test_it_sends_through_a_plugged_in_channel_beside_e_mail(mailable, sent, set
     assert sorted(m.to[0] for m in mails) == ["3701001@demo.invalid", "3701002@demo.invalid"]
     assert [(m.address, m.subject) for m in handed] == [("13900000000", "整改到期")]
     assert set(Delivery.objects.filter(channel="sms").values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+def test_it_mails_a_large_audience_through_one_flush(mailable, sent):
+    cast = mailable
+    mails = sent(actions.notice_publish, acting_user=cast.nation_reviewer, title="全国通知", body="请按时上报。")
+    recipients = {m.to[0] for m in mails}
+    assert len(recipients) == len(mails) > actions.ENQUEUE_ONE_BY_ONE
+    assert "370000@demo.invalid" in recipients and "100000-sh@demo.invalid" not in recipients  # not the publisher
+
+
+def test_it_mails_the_unit_when_sampling_raises_a_rectification_item(mailable, fill, sent):
+    from accounts.models import Unit
+    from sampling.actions import batch_create, item_raise
+    from sampling.selection import Params
+
+    cast = mailable
+    submission = fill(cast.jinan_urban, "t3", state=demo.APPROVED)
+    batch_create(acting_user=cast.analyst, task=cast.task, scope=Unit.objects.get(code="100000"),
+                 params=Params(size=1, seed=5, random_share=1, forms=["t3"]))
+    mails = sent(item_raise, acting_user=cast.analyst, submission_id=submission.pk, field_code="outpatient_visits",
+                 text="门诊人次与医院统计年报不一致，请核实。", deadline=timezone.localdate() + timedelta(days=7))
+    assert [m.to for m in mails] == [["3701001@demo.invalid"]]
+    assert "整改要求" in mails[0].subject and "门诊人次与医院统计年报不一致" in mails[0].body

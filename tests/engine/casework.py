@@ -41,6 +41,7 @@ def run_case(form: FormDefinition, case: dict[str, Any]) -> Result:
         previous_members=case.get("previous_members"),
         peers=case.get("peers"),
         explanations=case.get("explanations"),
+        earlier=[(e.get("values"), e.get("members")) if e else None for e in case.get("earlier", [])] or None,
     )
 
 

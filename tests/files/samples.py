@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zipfile
@@ -61,6 +62,7 @@ def macro_docx_bytes() -> bytes:
     return out.getvalue()
 
 
+@functools.cache
 def bomb_xlsx_bytes() -> bytes:
     """A workbook package with a member that inflates 1000× (200 MB of zeros from ~200 KB)."""
     src = zipfile.ZipFile(io.BytesIO(xlsx_bytes()))

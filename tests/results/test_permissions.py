@@ -99,3 +99,20 @@ def test_it_hides_another_provinces_scheme_from_a_dry_run(cast, client):
                                      reason="x")
     client.force_login(cast.sc_reviewer)
     assert client.get(reverse("results:dry_run", args=[adjusted.pk]), {"task": "t2019"}).status_code == 404
+
+
+def test_it_sets_a_city_target_and_runs_its_provinces_scheme_dry_through_the_pages(cast, client):
+    client.force_login(cast.jinan_reviewer)
+    response = client.post(reverse("results:targets"), {"indicator": "t2.i23", "op": ">=", "value": "40",
+                                                        "source": "资阳市实施意见"})
+    assert response.status_code == 302
+    assert "资阳市实施意见" in client.get(reverse("results:targets")).content.decode()
+    national = actions.scheme_load(acting_user=cast.nation_reviewer, annex="a2")
+    client.force_login(cast.sd_reviewer)
+    client.post(reverse("results:schemes"), {"op": "adjust", "scheme": national.pk, "weights": '{"18a": 10}',
+                                             "reason": "本省重点"})
+    from results.models import ScoringScheme
+
+    adjusted = ScoringScheme.objects.get(unit__code="370000")
+    page = client.get(reverse("results:dry_run", args=[adjusted.pk]), {"task": "t2019"})
+    assert page.status_code == 200 and "试算" in page.content.decode()

@@ -156,3 +156,21 @@ def test_it_renders_swagger_with_every_other_host_blocked(live_server, browser, 
     assert "分级诊疗制度建设信息平台 API" in title.text
     assert wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
     browser.save_screenshot(SHOTS.format("swagger"))
+
+
+def test_it_fills_a_compact_member_card_from_the_template_when_opened(live_server, browser, cast, fill):
+    from selenium.webdriver.common.by import By
+
+    submission = fill(cast.jinan_urban, "t3")
+    entry = submission.members.order_by("position").first()
+    login(browser, live_server, cast.jinan_urban.username, PASSWORD)
+    _open_entry(browser, live_server, submission)
+    card = browser.find_element(By.CSS_SELECTOR, f'.member-card[data-member-key="{entry.key}"]')
+    assert not card.find_elements(By.CSS_SELECTOR, ".field-input")  # sent as a header only
+    click(browser, card.find_element(By.CSS_SELECTOR, ".member-title"))
+    name = wait(browser).until(lambda d: card.find_element(By.CSS_SELECTOR, '.field-input[data-key$="/hospital_name"]'))
+    assert name.get_attribute("value") == entry.values["hospital_name"]
+    assert card.find_element(By.CSS_SELECTOR, ".member-title").text == entry.values["hospital_name"]
+    progress = card.find_element(By.CSS_SELECTOR, ".member-progress").text
+    filled, required = (int(x) for x in progress.split("/"))
+    assert required > 0 and filled == required  # the demo fills every required member field

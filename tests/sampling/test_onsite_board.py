@@ -155,3 +155,18 @@ def test_it_shows_overdue_items_on_the_units_and_its_supervisors_home_page(cast,
         html = client.get(reverse("home")).content.decode()
         assert ('class="table table-sm mb-0 rectification-overdue"' in html
                 and f'data-id="{two.pk}"' in html) is shown, user
+
+
+def test_it_lists_items_through_the_api_with_a_constant_number_of_queries(cast, batch, api,
+                                                                        django_assert_max_num_queries):
+    a = _sample(batch, "3701001")
+    deadline = timezone.localdate() + dt.timedelta(days=5)
+    keys = list(a.submission.members.values_list("key", "values"))
+    for key, values in keys[:3]:
+        code = next(c for c, v in values.items() if isinstance(v, int))
+        item_raise(acting_user=cast.analyst, submission_id=a.submission_id, field_code=code, member_key=key,
+                   text="请核实。", deadline=deadline)
+    client = api(cast.analyst)
+    with django_assert_max_num_queries(10):
+        rows = client.get("/api/rectifications/", {"batch": batch.pk}).json()["results"]
+    assert len(rows) == min(3, len(keys)) and all(r["member"] for r in rows)

@@ -81,10 +81,17 @@ def test_it_unlocks_only_the_items_field_on_the_page_the_api_and_the_template(ca
 
 
 def test_it_notifies_the_filler_and_records_the_start_in_the_workflow(cast, sampled, api):
+    from accounts.models import User
+    from communication.models import Delivery
+
     submission, field, _ = sampled
+    User.objects.filter(pk=cast.jinan_urban.pk).update(email="tianbao@example.org")
     _raise(api, cast, submission, field)
-    note = Notification.objects.get(recipient=cast.jinan_urban, verb="rectification")
+    note = Notification.objects.get(recipient=cast.jinan_urban, verb="rectification_raised")
     assert "整改要求" in note.text and note.submission_id == submission.pk
+    # the e-mail channel (communication) picks the review notification up
+    mail = Delivery.objects.get(user=cast.jinan_urban, event="rectification_raised")
+    assert mail.address == "tianbao@example.org" and "整改要求" in mail.body
     move = Transition.objects.get(submission=submission, action="rectify")
     assert move.from_status == move.to_status == Status.APPROVED
     assert "rectify" not in api(cast.analyst).get(f"/api/submissions/{submission.pk}/").json()["allowed_actions"]
@@ -129,7 +136,7 @@ def test_it_sends_an_item_back_and_escalates_it(cast, sampled, api):
     back = api(cast.analyst).post(f"/api/rectifications/{item_id}/reopen/", {"note": "请附上台账依据。"},
                                   format="json")
     assert back.status_code == 200 and back.json()["state"] == "open" and back.json()["rounds"] == 2
-    assert Notification.objects.filter(recipient=cast.jinan_urban, verb="rectification_reopened").exists()
+    assert Notification.objects.filter(recipient=cast.jinan_urban, verb="rectification_raised", text__contains="被退回").exists()
     up = api(cast.analyst).post(f"/api/rectifications/{item_id}/escalate/", {"note": "转现场抽查。"}, format="json")
     assert up.status_code == 200 and up.json()["state"] == "escalated"
     # escalated: the field is locked again until it is sent back
@@ -202,3 +209,33 @@ def test_it_lists_items_by_batch_within_the_callers_scope(cast, sampled, api):
         rows = api(user).get("/api/rectifications/", {"batch": batch}).json()["results"]
         assert ([r["id"] for r in rows] == [item_id]) is seen, user
         assert api(user).get(f"/api/rectifications/{item_id}/").status_code == (200 if seen else 404)
+
+
+def test_it_needs_a_new_deadline_to_send_back_an_overdue_item_and_notifies_on_escalation(cast, sampled, api):
+    submission, field, _ = sampled
+    item = item_raise(acting_user=cast.analyst, submission_id=submission.pk, field_code=field, text="请核实。",
+                      deadline=timezone.localdate())
+    item_answer(acting_user=cast.jinan_urban, item_id=item.pk, text="经核对台账，数据无误。")
+    Item.objects.filter(pk=item.pk).update(deadline=timezone.localdate() - dt.timedelta(days=2))  # time passes
+    refused = api(cast.analyst).post(f"/api/rectifications/{item.pk}/reopen/", {"note": "请附依据。"}, format="json")
+    assert refused.status_code == 400 and "新的整改期限" in refused.json()["detail"]
+    assert Item.objects.get(pk=item.pk).state == "answered"
+    back = api(cast.analyst).post(f"/api/rectifications/{item.pk}/reopen/",
+                                  {"note": "请附依据。", "deadline": _deadline(3)}, format="json")
+    assert back.status_code == 200 and back.json()["deadline"] == _deadline(3)
+    ok = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/",
+                                     {"values": {field: submission.values[field] + 1}}, format="json")
+    assert ok.status_code == 200
+    api(cast.analyst).post(f"/api/rectifications/{item.pk}/escalate/", {"note": "转现场核查。"}, format="json")
+    assert Notification.objects.filter(recipient=cast.nation_reviewer, verb="rectification_escalated").exists()
+
+
+def test_it_refuses_an_item_on_a_form_withdrawn_after_sampling(cast, sampled, api):
+    from review import actions as review_actions
+
+    submission, field, _ = sampled
+    review_actions.submission_withdraw(acting_user=cast.jinan_reviewer, submission_id=submission.pk,
+                                       reason="需重新审核。")
+    refused = _raise(api, cast, submission, field)
+    assert refused.status_code == 409 and "只能对审核通过的报表" in refused.json()["detail"]
+    assert not Item.objects.exists()

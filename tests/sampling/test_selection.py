@@ -66,21 +66,23 @@ def test_it_draws_the_same_sample_for_the_same_seed_and_another_random_part_for_
 def test_it_stores_seed_parameters_and_reasons_and_the_command_prints_the_same(cast, approved, capsys):
     for code in T3:
         approved(code, "t3", rejections=2 if code == "5101001" else 0)
-    out = []
+    out, done = [], []
     for commit in (False, True):
         call_command("sample", "--task", cast.task.code, "--size", "3", "--seed", "11", "--random-share", "0.3",
                      "--json", *(["--commit"] if commit else []))
-        out.append(json.loads(capsys.readouterr().out))
+        captured = capsys.readouterr()
+        out.append(json.loads(captured.out))
+        done.append(json.loads(captured.err))
     preview, committed = out
-    assert preview["batch"] is None and committed["batch"]
-    assert [(r["unit_code"], r["form"], r["reasons"]) for r in preview["selection"]] == \
-        [(r["unit_code"], r["form"], r["reasons"]) for r in committed["selection"]]
-    assert {"unit_code", "form", "reasons"} <= set(preview["selection"][0])
-    batch = Batch.objects.get(pk=committed["batch"])
+    assert done[0]["batch"] is None and done[1]["batch"] and done[1]["seed"] == 11
+    assert [(r["unit_code"], r["form"], r["reasons"]) for r in preview] == \
+        [(r["unit_code"], r["form"], r["reasons"]) for r in committed]
+    assert {"unit_code", "form", "reasons"} <= set(preview[0])
+    batch = Batch.objects.get(pk=done[1]["batch"])
     assert batch.seed == 11 and batch.params["size"] == 3 and batch.params["random_share"] == 0.3
     stored = [(s.unit.code, s.submission.form_code, s.reasons) for s in batch.samples.select_related("unit",
                                                                                                    "submission")]
-    assert stored == [(r["unit_code"], r["form"], r["reasons"]) for r in committed["selection"]]
+    assert stored == [(r["unit_code"], r["form"], r["reasons"]) for r in committed]
     rejected = next(s for s in batch.samples.all() if s.unit.code == "5101001")
     assert rejected.part == "risk" and "被驳回2次" in rejected.reasons[0]["text"]
     assert rejected.values_at_sampling["values"] == Submission.objects.get(pk=rejected.submission_id).values
@@ -144,9 +146,13 @@ def test_it_picks_a_large_change_against_the_previous_period(cast, approved):
     field = free_field(current)
     approved("3701001-2", "t3", changes={field: old.values[field] * 3 + 10})
     picks = batch_preview(acting_user=cast.analyst, task=cast.task, scope=_nation(),
-                          params=Params(size=3, seed=1, random_share=0))
+                          params=Params(size=3, seed=1, random_share=0, change_min_base=0))
     change = next(r for p in picks if p.unit_code == "3701001-2" for r in p.reasons if r["kind"] == "change")
     assert field in change["fields"] and "与上期相比变化超过50%" in change["text"]
+    # a previous value below the base threshold is no signal
+    small = batch_preview(acting_user=cast.analyst, task=cast.task, scope=_nation(),
+                          params=Params(size=3, seed=1, random_share=0, change_min_base=old.values[field] + 1))
+    assert not any(field in r.get("fields", []) for p in small for r in p.reasons if r["kind"] == "change")
 
 
 def test_it_picks_hard_violations_of_an_approved_form_after_re_evaluation(cast, approved):
@@ -169,3 +175,20 @@ def test_it_commits_a_batch_only_through_the_action_and_refuses_an_empty_one(cas
     approved("3701001", "t3")
     batch = batch_create(acting_user=cast.analyst, task=cast.task, scope=_nation(), params=Params(size=2, seed=1))
     assert Sample.objects.filter(batch=batch).count() == 1
+
+
+def test_it_samples_one_province_from_the_command_line_and_refuses_unknown_codes(cast, approved, capsys):
+    from django.core.management.base import CommandError
+
+    for code in ("3701001", "3702001", "5101001"):
+        approved(code, "t3")
+    call_command("sample", "--task", cast.task.code, "--province", "370000", "--size", "5", "--seed", "1",
+                 "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["unit_code"] for r in rows} == {"3701001", "3702001"}
+    assert all(r["form"] == "t3" and r["reasons"] for r in rows)
+    with pytest.raises(CommandError, match="任务不存在"):
+        call_command("sample", "--task", "nope", "--size", "1", "--seed", "1", "--json")
+    with pytest.raises(CommandError, match="省级单位不存在"):
+        call_command("sample", "--task", cast.task.code, "--province", "370100", "--size", "1", "--seed", "1")
+    assert not Batch.objects.exists()

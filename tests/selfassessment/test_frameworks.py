@@ -97,3 +97,21 @@ def test_it_gives_each_level_its_framework_and_26_annex_3_on_request(cast):
     task_report_set(acting_user=cast.admin, task=cast.task, unit_level="urban_alliance",
                     framework_code="ylt2018_a3", required_for_submit=True)
     assert plan_for(cast.submission("3701001", "t3")).framework.title == "医联体综合绩效考核自评报告框架"
+
+
+@pytest.mark.django_db
+def test_it_lets_the_administrator_choose_annex_3_and_require_it_by_command(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from selfassessment.selectors import plan_for
+
+    out = StringIO()
+    call_command("report_plan", "--task", cast.task.code, "--level", "county_alliance", "--framework",
+                 "ylt2018_a3", "--required", stdout=out)
+    assert "县域医共体\t医联体综合绩效考核自评报告框架" in out.getvalue()
+    plan = plan_for(cast.submission("3701002", "t4"))
+    assert plan.framework.code == "ylt2018_a3" and plan.required_for_submit
+    call_command("report_plan", "--task", cast.task.code, "--level", "county_alliance", "--none", stdout=out)
+    assert plan_for(cast.submission("3701002", "t4")) is None

@@ -121,3 +121,20 @@ def test_it_answers_404_for_a_form_whose_task_asks_no_report(cast, fill, api):
     task_report_set(acting_user=cast.admin, task=cast.task, unit_level="urban_alliance", framework_code=None)
     submission = fill(cast.jinan_urban, "t3")
     assert api(cast.jinan_urban).get(f"/api/submissions/{submission.pk}/report/").status_code == 404
+
+
+def test_it_keeps_the_report_locked_when_only_form_fields_are_unlocked_for_rectification(cast, fill, api):
+    from reporting.policy import register_field_unlocker, unregister_field_unlocker
+
+    submission = fill(cast.jinan_urban, "t3", state="submitted")
+
+    def unlock(user, sub, now):
+        return [("", "grassroots_total")] if sub.pk == submission.pk else []
+
+    register_field_unlocker(unlock)
+    try:
+        response = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/report/",
+                                               {"sections": [{"key": "s1", "text": "<p>改</p>"}]}, format="json")
+    finally:
+        unregister_field_unlocker(unlock)
+    assert response.status_code == 409 and "不能修改" in response.json()["detail"]

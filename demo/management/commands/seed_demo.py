@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.demo import build_hierarchy
+from accounts.demo import build_hierarchy, give_emails
+from demo.signals import demo_seeded
 from demo.states import lay_out_states
 from reporting import actions
 from reporting.models import Task
@@ -30,6 +31,8 @@ class Command(BaseCommand):
             if task.previous_id:
                 actions.submissions_ensure(acting_user=None, task=task.previous)
             self._demo_values(task)
+            give_emails(accounts)
+            demo_seeded.send(sender=self.__class__, task=task)
         if json:
             self.stdout.write(_json_dumps([a.as_json() for a in accounts]))
             return

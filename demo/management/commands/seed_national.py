@@ -36,7 +36,7 @@ from reporting.catalog_loader import folder_catalog
 from reporting.models import Status, Submission, Task
 from review import actions as review_actions
 
-FAST_HASHERS = ["review.management.commands.seed_national.SeedPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+FAST_HASHERS = ["demo.management.commands.seed_national.SeedPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
 FORM_LEVELS = {"t1": "province", "t2": "city", "t3": "urban_alliance", "t4": "county_alliance"}
 POOL = 16
 LAST_YEAR = 2019

@@ -55,9 +55,11 @@ class Command(BaseCommand):
         except SelectionError as e:
             raise CommandError(str(e)) from None
         if opts["json"]:
-            out = {"task": task.code, "scope": scope.code, "seed": params.seed, "params": params.as_dict(),
-                   "batch": batch.pk if batch else None, "selection": [p.as_json() for p in picks]}
-            self.stdout.write(json.dumps(out, ensure_ascii=False, indent=2))
+            # stdout: the selection only (a JSON list); what was done goes to stderr
+            self.stdout.write(json.dumps([p.as_json() for p in picks], ensure_ascii=False, indent=2))
+            self.stderr.write(json.dumps({"task": task.code, "scope": scope.code, "seed": params.seed,
+                                          "params": params.as_dict(), "batch": batch.pk if batch else None},
+                                         ensure_ascii=False))
             return
         for p in picks:
             reasons = "；".join(r["text"] for r in p.reasons)

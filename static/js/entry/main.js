@@ -164,8 +164,6 @@ function init() {
   if (expand) expand.addEventListener("click", () => {
     materializeAll();
     memberCards().forEach((c) => { c.open = true; });
-    renderViolations();
-    updateProgress();
   });
   const collapse = document.getElementById("members-collapse");
   if (collapse) collapse.addEventListener("click", () => memberCards().forEach((c) => { c.open = false; }));

@@ -42,6 +42,8 @@ export function materialize(card) {
   });
   applyConditions(key);
   renderComments(key);
+  renderViolations();  // the check result's marks and 填写说明 boxes for the new rows
+  updateProgress();
   return card;
 }
 
@@ -81,11 +83,7 @@ export function bindCard(card) {
     });
   }
   card.addEventListener("toggle", () => {
-    if (card.open && card.dataset.filled !== "1") {
-      materialize(card);
-      renderViolations();
-      updateProgress();
-    }
+    if (card.open && card.dataset.filled !== "1") materialize(card);
   });
 }
 

@@ -173,16 +173,17 @@ export function renderConflicts() {
 // Conditions and progress
 // ---------------------------------------------------------------------------------------------------------
 
-function visible(src, member) {
+function visible(field, member) {
   const specs = member ? data.member_fields : data.fields;
-  return conditionHolds(src, (code) => reading(valueOf(keyOf(member, code)), (specs[code] || {}).type));
+  const tree = (specs[field] || {}).condition_tree;
+  return conditionHolds(tree, (code) => reading(valueOf(keyOf(member, code)), (specs[code] || {}).type));
 }
 
 export function applyConditions(member) {
   const scope = member ? memberCard(member) : document.getElementById("entry-form");
   if (!scope) return;
   scope.querySelectorAll(".field-row[data-condition]").forEach((row) => {
-    row.classList.toggle("d-none", !visible(row.dataset.condition, row.dataset.member || ""));
+    row.classList.toggle("d-none", !visible(row.dataset.field, row.dataset.member || ""));
   });
 }
 
