@@ -141,6 +141,9 @@ def unit_move(*, acting_user: User | None, unit: Unit, new_parent: Unit) -> Unit
     audit(actor=acting_user, action="unit_move", unit=unit, obj=unit, old_parent=old_parent.code if old_parent
           else "", new_parent=new_parent.code, old_path=old_path, new_path=new_path, units=moved)
     return unit
+
+
+@transaction.atomic
 def user_password_change(*, acting_user: User, password: str) -> None:
     """A user changes their own password (validated by the form): lifts the first-login lock."""
     acting_user.set_password(password)
