@@ -30,6 +30,8 @@ from reporting.models import Status, Submission, Task
 from reporting.workflow import LEVEL_RANK, approver_level
 from review import actions
 
+from .profile import Profile
+
 log = logging.getLogger(__name__)
 
 NOT_STARTED = "not_started"
@@ -53,7 +55,6 @@ STATE_PLAN: dict[str, list[str]] = {
 ORDER = [CLEAN_DRAFT, SUBMITTED, APPROVED, REJECTED, HARD_ERROR, SOFT_WARNING, RECHECKED, NOT_STARTED]
 REJECT_REASON = "部分数据与上年差异较大，请核实后修改并重新上报。"
 COMMENT_TEXT = "该项数值请核实，并与上年数据比对。"
-GROWTH = 1.06
 # Generated values by (unit, form, definition, context): generation is deterministic, and repairing takes a
 # moment, so repeated fills (tests, re-seeding after a reset) reuse it.
 _generated: dict[str, tuple[dict, list | None]] = {}
@@ -111,6 +112,21 @@ class _Filler:
 
         self.task = task
         self.catalog = catalog_for_task(task)
+        self.profile = Profile()
+        # the previous period is year 0 of the profile's draws, the current period year 1
+        self.year = 1 if task.previous_id else 0
+
+    def realistic(self, form, unit: Unit, base: dict, members: list[dict] | None = None,
+                  children: list[dict] | None = None) -> dict:
+        """The generator's draft with the profile's values laid over it (see demo/yearbook_2019.json)."""
+        if not self.profile.has(form.code):
+            return base
+        codes = [c for c in unit.path.strip("/").split("/") if c]
+        region = codes[1] if len(codes) > 1 else unit.code  # nation / province / …
+        values = self.profile.values(form, level=unit.level, unit_key=unit.code, region_key=region,
+                                     year=self.year, members=members, children=children)
+        skipped = self.profile.skipped(form.code)
+        return {**{k: v for k, v in base.items() if k not in skipped}, **values}
 
     def generate(self, submission: Submission, previous: Submission | None) -> tuple[dict, list[dict] | None,
                                                                                       list[Unit]]:
@@ -127,11 +143,9 @@ class _Filler:
             prev_members = [m.values for m in previous.members.order_by("position", "id")]
         if form.subform is not None:
             member_units = list(Unit.objects.filter(parent=unit, level=UnitLevel.MEMBER).order_by("code"))
-            if prev_members is not None and len(prev_members) == len(member_units):
-                members = [gen.grow(m, GROWTH) for m in prev_members]
-            else:
-                members = [gen.draft(form.subform, level=UnitLevel.MEMBER, name=m.name, org_code=m.org_code,
-                                     lead=False) for m in member_units]
+            members = [self.realistic(form.subform, m, gen.draft(form.subform, level=UnitLevel.MEMBER, name=m.name,
+                                                                 org_code=m.org_code, lead=False))
+                       for m in member_units]
         children = list(Submission.objects.filter(task=self.task, unit__parent=unit)
                         .exclude(status=Status.NOT_STARTED).values_list("values", flat=True))
         context = {"children": children, "previous": prev_values, "previous_members": prev_members}
@@ -142,7 +156,7 @@ class _Filler:
         if hit is not None:
             values, members = copy.deepcopy(hit)
             return values, members, member_units
-        values = gen.grow(prev_values, GROWTH) if prev_values else gen.draft()
+        values = self.realistic(form, unit, gen.draft(), members=members, children=children)
         values, members, remaining = gen.repair(values, members, **context)
         if remaining:
             log.warning("demo values of %s %s keep %d violations", unit.code, submission.form_code, len(remaining))
@@ -167,15 +181,6 @@ class _Filler:
         return Submission.objects.select_related("unit", "task", "form_version").get(pk=submission.pk)
 
 
-def _explain_remaining(submission: Submission) -> dict[str, str]:
-    """填写说明 for soft warnings a clean form still shows (peer statistics the generator could not see)."""
-    out = {}
-    for v in (submission.result or {}).get("violations", []):
-        if v.get("severity") == "soft" and not v.get("explained"):
-            out[v.get("explanation_key") or v["check"]] = "经核实，数据属实。"
-    return out
-
-
 def _comment_field(submission: Submission) -> str | None:
     for f in submission.form_version.definition.get("fields", []):
         if f.get("type") == "count" and f.get("code") in submission.values:
@@ -196,9 +201,6 @@ def lay_out(plan: Plan, filler: _Filler, previous: Submission | None) -> None:
         filler.store(submission, values, members, member_units)
         return
     submission = filler.store(submission, values, members, member_units)
-    extra = _explain_remaining(submission)
-    if extra:
-        submission = filler.store(submission, {}, None, [], explanations=extra)
     if state == CLEAN_DRAFT:
         return
     user = _filler(submission.unit)

@@ -37,6 +37,9 @@ FIELD_TYPES = frozenset({"count", "decimal", "percent", "yesno", "text", "choice
 NUMERIC_TYPES = frozenset({"count", "decimal", "percent"})
 SEVERITIES = frozenset({"hard", "soft"})
 SCOPES = frozenset({"form", "members", "children"})
+# Which other units a form's peer functions compare with: every unit filling the form ("all") or only those
+# under the same parent unit ("parent": the cities of one province).
+PEER_SCOPES = frozenset({"all", "parent"})
 TARGET_OPS = frozenset({">=", "<=", ">", "<", "==", "!="})
 UNIT_LEVELS = frozenset({"nation", "province", "city", "urban_alliance", "county_alliance", "member"})
 APPROVER_LEVELS = frozenset({"nation", "province", "city"})
@@ -73,6 +76,7 @@ class Field:
         "min",
         "max",
         "condition_source",
+        "unit_scale",
     )
 
     def __init__(self, data: Mapping[str, Any]) -> None:
@@ -91,18 +95,24 @@ class Field:
         # in % may be negative or above 100). Absent = the default for the type.
         self.min: float | None = data.get("min", 0 if self.type in NUMERIC_TYPES else None)
         self.max: float | None = data.get("max", 100 if self.type == "percent" else None)
+        # Optional: compare the value with the previous period's for a slip of unit (entered in 万 or 千).
+        self.unit_scale: bool = bool(data.get("unit_scale", False))
 
     def __repr__(self) -> str:
         return f"Field({self.code!r})"
 
 
 class Target:
-    __slots__ = ("op", "value", "source")
+    """A target of an indicator. ``note`` says, in words a user reads next to the target, where the platform
+    reads the document more strictly or loosely than its wording ("90%左右" judged as ≥ 90)."""
+
+    __slots__ = ("op", "value", "source", "note")
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.op: str = data.get("op", "")
         self.value: float = data.get("value")  # type: ignore[assignment]
         self.source: str = data.get("source") or ""
+        self.note: str = data.get("note") or ""
 
     def attained(self, x: float | None) -> bool | None:
         if x is None:
@@ -239,6 +249,7 @@ class FormDefinition:
         self.subform_code: str | None = data.get("subform")
         self.parent: str | None = data.get("parent")
         self.member_label: str = data.get("member_label") or "成员单位"
+        self.peer_scope: str = data.get("peer_scope") or "all"
         # The level of the units whose reviewers approve this form (null: the level above the filling unit).
         self.approver_level: str | None = data.get("approver_level")
         self.subform: FormDefinition | None = subform
@@ -247,6 +258,8 @@ class FormDefinition:
 
         if not _FORM_CODE_RE.match(self.code):
             problems.append(f"{where}：表单代码“{self.code}”不合规（应为小写字母开头的字母、数字、下划线）")
+        if self.peer_scope not in PEER_SCOPES:
+            problems.append(f"{where}：peer_scope“{self.peer_scope}”应为 all 或 parent")
         if self.unit_level and self.unit_level not in UNIT_LEVELS:
             problems.append(f"{where}：unit_level“{self.unit_level}”未知")
         if self.approver_level is not None and self.approver_level not in APPROVER_LEVELS:
@@ -282,6 +295,8 @@ class FormDefinition:
                 or not all(isinstance(c, str) for c in f.choices)
             ):
                 problems.append(f"{loc}：choice 类型需要非空的 choices 字符串数组")
+            if f.unit_scale and f.type not in ("count", "decimal"):
+                problems.append(f"{loc}：unit_scale 只能用于计数或数值字段")
             for key, bound in (("min", f.min), ("max", f.max)):
                 if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float))):
                     problems.append(f"{loc}：{key} 应为数字")
@@ -417,6 +432,8 @@ class FormDefinition:
                         problems.append(f"{loc} target：op“{target.op}”未知")
                     if isinstance(target.value, bool) or not isinstance(target.value, (int, float)):
                         problems.append(f"{loc} target：value 应为数字")
+                    if not isinstance(t.get("note") or "", str):
+                        problems.append(f"{loc} target：note 应为文字")
             self.indicators.append(Indicator(ind, expr, target))
 
         # ---- derived checks (one generator, from field metadata) ------------------------------------------
@@ -450,6 +467,11 @@ class FormDefinition:
                 out.append(
                     Check(f"{c}.of.{f.code}", "hard", "form", None, None, "“其中”项", (f.code, f.of), "of")
                 )
+            if f.unit_scale:
+                out.append(
+                    Check(f"{c}.scale.{f.code}", "soft", "form", None, None,
+                          "合理性审核：与上期相差约千倍或万倍，多为填报单位（万、千）有误", (f.code,), "scale")
+                )
         return out
 
     def _prepare(self) -> None:
@@ -474,6 +496,9 @@ class FormDefinition:
         self.of_specs: list[tuple[str, str, Check]] = [
             (f.code, f.of, by_code[f"{c}.of.{f.code}"]) for f in self.field_list if f.of is not None
         ]
+        self.scale_specs: list[tuple[str, Check]] = [
+            (f.code, by_code[f"{c}.scale.{f.code}"]) for f in self.field_list if f.unit_scale
+        ]
         # fields sharing a condition (e.g. every "中医医院填写" field) are decided by one evaluation
         groups: dict[str, tuple[Any, list[str]]] = {}
         for f in self.field_list:
@@ -490,9 +515,9 @@ class FormDefinition:
         # text fields identify a member entry across periods (name, organisation code) for prev()
         self.key_fields: list[str] = [f.code for f in self.field_list if f.type == "text"]
         exprs = [ch.expr for ch in self.checks if ch.expr] + [ind.expr for ind in self.indicators if ind.expr]
-        self.uses_prev: bool = any(e.uses_prev for e in exprs)
+        self.uses_prev: bool = any(e.uses_prev for e in exprs) or bool(self.scale_specs)
         # how many periods back prev(x, n) / change / growth reach (the loader fetches that many)
-        self.prev_depth: int = max((e.prev_depth for e in exprs), default=0)
+        self.prev_depth: int = max((e.prev_depth for e in exprs), default=1 if self.scale_specs else 0)
         self.uses_peers: bool = any(e.uses_peers for e in exprs)
 
     # ------------------------------------------------------------------------------------------------------

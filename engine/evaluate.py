@@ -298,6 +298,46 @@ def _field_checks(
         )
 
 
+# A value about 1/10 000 (1/1 000) of last period's was most likely entered in 万 (千) of the field's unit.
+_SCALES = ((3000.0, 30000.0, "万", "万分之一"), (300.0, 3000.0, "千", "千分之一"))
+
+
+def _scale_checks(
+    form: FormDefinition,
+    vals: dict[str, Any],
+    previous: dict[str, Any] | None,
+    out: list[Violation],
+    member: int | None,
+    explanations: dict[str, str] | None,
+) -> None:
+    """Unit slips: a count entered in 万 or 千 of its unit is about 10⁻⁴ or 10⁻³ of last period's value. The
+    message says what probably happened, so the clerk corrects the unit rather than explaining."""
+    if not previous:
+        return
+    for code, check in form.scale_specs:
+        x = _plain_number(vals.get(code))
+        p = _plain_number(previous.get(code))
+        if x is None or p is None or x <= 0 or p <= 0:
+            continue
+        unit = form.fields[code].unit or ""
+        label = form.label(code)
+        for ratio, shown, side in ((p / x, format_value(x), "本期"), (x / p, format_value(p), "上期")):
+            for lo, hi, prefix, fraction in _SCALES:
+                if lo <= ratio < hi:
+                    fix = f"，请按“{unit}”填报" if unit else "，请核实"
+                    if side == "本期":
+                        message = (f"{label}（{shown}{unit}）约为上期（{format_value(p)}{unit}）的{fraction}，"
+                                   f"疑似以{prefix}{unit}为单位填写{fix}")
+                    else:
+                        message = (f"{label}上期数值（{shown}{unit}）约为本期（{format_value(x)}{unit}）的{fraction}，"
+                                   f"上期疑似以{prefix}{unit}为单位填写，请核实")
+                    _add(out, check, message, [code], member, explanations)
+                    break
+            else:
+                continue
+            break
+
+
 def _plain_number(v: Any) -> float | None:
     if v is None or v is NOT_APPLICABLE or isinstance(v, bool):
         return None
@@ -420,6 +460,8 @@ def evaluate(
     violations = result.violations
     _field_checks(form, vals, violations, None, explanations)
     _run_checks(form, form.form_checks, vals, ctx, result, None, explanations)
+    if form.scale_specs:
+        _scale_checks(form, vals, prev_vals, violations, None, explanations)
     if form.member_checks:
         _run_checks(form, form.member_checks, vals, ctx, result, None, explanations)
     if form.children_checks:
@@ -436,6 +478,8 @@ def evaluate(
             n_before = len(violations)
             _field_checks(sub, mvals, violations, i, explanations)
             _run_checks(sub, sub.form_checks, mvals, mctx, result, i, explanations)
+            if sub.scale_specs:
+                _scale_checks(sub, mvals, mctx.previous, violations, i, explanations)
             if len(violations) > n_before:
                 prefix = _member_prefix(form, sub, raw if raw is not None else {}, i)
                 for v in violations[n_before:]:

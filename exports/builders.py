@@ -16,7 +16,7 @@ from django.db.models.fields.json import KeyTransform
 from accounts.models import Unit, UnitLevel, User
 from reporting.catalog_loader import task_definitions
 from reporting.models import MemberEntry, Status, Submission, Task, ValueChange
-from reporting.selectors import submissions_for
+from reporting.selectors import member_name, submissions_for
 
 from .registry import Sheet, register
 
@@ -77,6 +77,15 @@ def sheet_title(definition: dict, definitions: dict[str, dict]) -> str:
     return f"{form_number(definition)} {level}".strip()
 
 
+def _identifiers(expr: str) -> list[str]:
+    """Field codes an expression names, in order (a light scan; labels only, never evaluated)."""
+    out: list[str] = []
+    for name in re.findall(r"(?<![.\w'])[a-z][a-z0-9_]*", expr):
+        if name not in out:
+            out.append(name)
+    return out
+
+
 def target_text(target: dict | None, unit: str) -> str:
     if not target:
         return ""
@@ -110,6 +119,8 @@ class FormColumns:
     labels: list[str] = field(default_factory=list)
     formats: list[str | None] = field(default_factory=list)
     check_labels: dict[str, str] = field(default_factory=dict)
+    field_labels: dict[str, str] = field(default_factory=dict)
+    check_fields: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, definition: dict, *, member: bool = False) -> FormColumns:
@@ -140,6 +151,10 @@ class FormColumns:
             cols.labels.append(label)
             cols.formats.append("0" if "（条）" in label else None)
         cols.check_labels = {c["code"]: c.get("message") or c["code"] for c in definition.get("checks", [])}
+        cols.field_labels = {f["code"]: f.get("label") or f["code"] for f in definition.get("fields", [])}
+        names = set(cols.field_labels)
+        cols.check_fields = {c["code"]: [n for n in _identifiers(c.get("expr") or "") if n in names]
+                             for c in definition.get("checks", [])}
         return cols
 
     def result_cells(self, result: dict | None, explanations: dict | None) -> list[Any]:
@@ -160,14 +175,34 @@ class FormColumns:
         cells.append("\n".join(
             f"【{SEVERITY_LABELS.get(v.get('severity'), '')}】{v.get('message') or v.get('check', '')}"
             for v in violations) or None)
-        cells.append("\n".join(f"【{code}】{text}" for code, text in (explanations or {}).items() if text) or None)
+        cells.append(self.explanation_text(violations, explanations))
         return cells
+
+    def explanation_text(self, violations: list[dict], explanations: dict | None) -> str | None:
+        """填写说明, each under what it explains: the fields' labels and the check's message, never a code."""
+        by_key = {v.get("explanation_key") or v.get("check"): v for v in violations}
+        lines = []
+        for key, text in (explanations or {}).items():
+            if not text:
+                continue
+            violation = by_key.get(key)
+            if violation is not None:
+                labels = "、".join(self.field_labels.get(c, "") for c in violation.get("fields") or []
+                                  if self.field_labels.get(c)) if not violation.get("member") else ""
+                message = violation.get("message") or ""
+            else:  # explained earlier, no longer violated: say which rule it was about
+                check = self.check_fields.get(key.partition("@")[0])
+                labels = "、".join(self.field_labels[c] for c in check or () if c in self.field_labels)
+                message = "（该审核提示已不再出现）"
+            head = f"【{labels}】" if labels else ""
+            lines.append(f"{head}{message} 说明：{text}".strip())
+        return "\n".join(lines) or None
 
 
 # --- the "task" kind ----------------------------------------------------------------------------------------
 
 LEAD_FIXED = ["单位编码", "单位名称", "上级单位编码", "上级单位名称", "状态", "上报时间", "审核通过时间"]
-MEMBER_FIXED = ["牵头单位编码", "牵头单位名称", "序号", "成员单位名称", "成员编号"]
+MEMBER_FIXED = ["牵头单位编码", "牵头单位名称", "序号", "成员单位名称", "医院组织机构代码"]
 
 
 def _lead_sheet(name: str, qs: QuerySet[Submission], cols: FormColumns) -> Sheet:
@@ -207,16 +242,20 @@ def _member_sheet(name: str, lead_qs: QuerySet[Submission], cols: FormColumns) -
                    .order_by("submission__unit__path", "submission_id", "position", "id")
                    .annotate(member_indicators=KeyTransform("member_indicators", "submission__result"))
                    .values_list("submission_id", "submission__unit__code", "submission__unit__name",
-                                "member_unit__name", "key", "values", "member_indicators"))
+                                "member_unit__name", "member_unit__org_code", "values", "member_indicators"))
         current, seq = None, 0
-        for sid, lead_code, lead_name, member_unit_name, key, values, member_indicators in entries.iterator(
+        for sid, lead_code, lead_name, member_unit_name, member_org_code, values, member_indicators in entries.iterator(
                 chunk_size=CHUNK):
             if sid != current:
                 current, seq = sid, 0
             seq += 1
             values = values or {}
-            label = member_unit_name or values.get("hospital_name") or values.get("name")
-            row = [lead_code, lead_name, seq, label if isinstance(label, str) else None, key]
+            # A member is named by its name and organisation code, as the clerk entered them (the entry's
+            # internal key means nothing to a reader).
+            label = values.get("hospital_name") or member_unit_name or values.get("name")
+            org_code = values.get("org_code") or member_org_code
+            row = [lead_code, lead_name, seq, label if isinstance(label, str) else None,
+                   org_code if isinstance(org_code, str) else None]
             get = values.get
             row += [get(c) for c in field_codes]
             if indicator_codes:
@@ -278,7 +317,7 @@ def task_export(user: User | None, task: Task, params: dict) -> Iterator[Sheet]:
 
 # --- the "audit" kind: every saved change of a value --------------------------------------------------------
 
-AUDIT_HEADER = ["修改时间", "单位编码", "单位名称", "表单", "成员编号", "指标编码", "指标名称", "原值", "新值", "修改人"]
+AUDIT_HEADER = ["修改时间", "单位编码", "单位名称", "表单", "成员单位", "指标编码", "指标名称", "原值", "新值", "修改人"]
 
 
 def _plain(value: Any) -> Any:
@@ -296,16 +335,20 @@ def audit_export(user: User | None, task: Task, params: dict) -> Iterator[Sheet]
     subs = scoped_submissions(user, task, params)
 
     def rows() -> Iterator[list[Any]]:
+        members = {(sid, key): member_name(values, unit_name, org_code) for sid, key, values, unit_name, org_code in
+                   MemberEntry.objects.filter(submission__in=subs.values("pk"))
+                   .values_list("submission_id", "key", "values", "member_unit__name", "member_unit__org_code")}
         changes = (ValueChange.objects.filter(submission__in=subs.values("pk"))
                    .order_by("at", "id")
-                   .values_list("at", "submission__unit__code", "submission__unit__name", "submission__form_code",
-                                "member_key", "field_code", "old", "new", "actor__username",
-                                "actor__display_name"))
-        for at, ucode, uname, form_code, member_key, fcode, old, new, username, display in changes.iterator(
+                   .values_list("at", "submission_id", "submission__unit__code", "submission__unit__name",
+                                "submission__form_code", "member_key", "field_code", "old", "new",
+                                "actor__username", "actor__display_name"))
+        for at, sid, ucode, uname, form_code, member_key, fcode, old, new, username, display in changes.iterator(
                 chunk_size=CHUNK):
             form = subform_of.get(form_code) if member_key else form_code
             label = labels.get((form or form_code, fcode), fcode)
-            yield [at, ucode, uname, titles.get(form_code, form_code), member_key or None, fcode, label,
+            member = (members.get((sid, member_key)) or "（已删除的成员单位）") if member_key else None
+            yield [at, ucode, uname, titles.get(form_code, form_code), member, fcode, label,
                    _plain(old), _plain(new), display or username]
 
     yield Sheet(name="修改记录", header_rows=[AUDIT_HEADER], rows=rows(), freeze_cols=3,

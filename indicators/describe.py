@@ -8,6 +8,7 @@ DERIVED_DESCRIPTIONS = {
     "pct": "百分比应在0～100之间",
     "nonneg": "数值不能为负数",
     "type": "取值类型应与指标类型一致",
+    "scale": "与上期相差约千倍或万倍（疑似填报单位有误）",
 }
 
 
@@ -45,7 +46,8 @@ def describe_form(form) -> dict:
         "indicators": [
             {"code": i.code, "label": i.label, "expr": i.expr.source if i.expr is not None else None,
              "unit": i.unit, "definition": i.definition,
-             "target": ({"op": i.target.op, "value": i.target.value, "source": i.target.source}
+             "target": ({"op": i.target.op, "value": i.target.value, "source": i.target.source,
+                         "note": i.target.note}
                         if i.target else None)}
             for i in form.indicators
         ],

@@ -22,13 +22,14 @@ from django.db import connection
 from django.db.models import JSONField
 from django.db.models.expressions import RawSQL
 
+from accounts.models import Unit
 from engine import Catalog, FormDefinition, evaluate
 
 from .models import FormVersion, MemberEntry, Status, Submission, Task, TaskForm
 
 PEER_TTL_SECONDS = 300
 CATALOG_CACHE_SIZE = 32
-_peer_cache: dict[tuple[int, str], tuple[float, list[dict]]] = {}
+_peer_cache: dict[tuple[int, str, int | None], tuple[float, list[dict]]] = {}
 _catalogs: OrderedDict[str, Catalog] = OrderedDict()  # content key -> compiled catalog (bounded LRU)
 
 MemberRows = tuple[list[str], list[dict]]  # (keys, values) of the member entries in position order
@@ -67,17 +68,20 @@ def clear_caches() -> None:
     _peer_cache.clear()
 
 
-def peers_of(task_id: int, form_code: str) -> list[dict]:
-    """Values of every started submission of the same form and task (outlier checks compare among peers).
+def peers_of(task_id: int, form_code: str, parent_id: int | None = None) -> list[dict]:
+    """Values of every started submission of the same form and task (outlier checks compare among peers);
+    with ``parent_id``, only those of the units under that parent (the cities of one province).
 
     Cached for a few minutes: peer statistics move slowly, and an autosave must not read every peer.
     """
-    key = (task_id, form_code)
+    key = (task_id, form_code, parent_id)
     hit = _peer_cache.get(key)
     if hit and time.monotonic() - hit[0] < PEER_TTL_SECONDS:
         return hit[1]
-    peers = list(Submission.objects.filter(task_id=task_id, form_code=form_code)
-                 .exclude(status=Status.NOT_STARTED).values_list("values", flat=True))
+    qs = Submission.objects.filter(task_id=task_id, form_code=form_code)
+    if parent_id is not None:
+        qs = qs.filter(unit__parent_id=parent_id)
+    peers = list(qs.exclude(status=Status.NOT_STARTED).values_list("values", flat=True))
     _peer_cache[key] = (time.monotonic(), peers)
     return peers
 
@@ -183,6 +187,9 @@ def load_inputs(batch: Sequence[Submission], catalogs: dict[int, Catalog],
                                            .exclude(status=Status.NOT_STARTED)
                                            .values_list("task_id", "unit__parent_id", "values")):
             children[(task_id, parent_id)].append(values)
+    # peers of a form with peer_scope "parent" are the units under the same parent (the cities of one province)
+    scoped = [s.unit_id for s in batch if needs[s.pk].peers and catalogs[s.task_id][s.form_code].peer_scope == "parent"]
+    parents = dict(Unit.objects.filter(id__in=scoped).values_list("id", "parent_id")) if scoped else {}
     out: dict[int, Inputs] = {}
     for s in batch:
         need = needs[s.pk]
@@ -193,7 +200,7 @@ def load_inputs(batch: Sequence[Submission], catalogs: dict[int, Catalog],
             previous=prev[0] if prev else None,
             previous_members=prev[1] if prev and need.previous_members else None,
             children=children.get((s.task_id, s.unit_id), []),
-            peers=peers_of(s.task_id, s.form_code) if need.peers else None,
+            peers=peers_of(s.task_id, s.form_code, parents.get(s.unit_id)) if need.peers else None,
         )
     return out
 

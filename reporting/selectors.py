@@ -26,3 +26,15 @@ def submissions_for(user: User) -> QuerySet[Submission]:
 def submission_for(user: User, pk: int) -> Submission:
     """One submission in the user's scope, or 404."""
     return get_object_or_404(submissions_for(user), pk=pk)
+
+
+def member_name(values: dict | None, unit_name: str | None = None, org_code: str | None = None) -> str:
+    """A member entry as a reader knows it: "name（organisation code）"."""
+    values = values or {}
+    name = values.get("hospital_name") or unit_name or ""
+    code = values.get("org_code") or org_code or ""
+    name = name if isinstance(name, str) else ""
+    code = code if isinstance(code, str) and code != "--" else ""
+    if name and code:
+        return f"{name}（{code}）"
+    return name or code or "未命名的成员单位"

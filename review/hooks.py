@@ -6,7 +6,8 @@
 - `comment_targets`: fn(submission) -> {target code: label}, things besides fields a reviewer may comment on
   (e.g. "report.s1" for a report section);
 - `review_panels`: fn(request, submission) -> HTML shown on the review page below the values;
-- `board_notes`: fn(submission ids) -> {submission id: short text} shown under a unit's status on the board;
+- `board_notes`: fn(task, [(submission id, unit level)]) -> {submission id: short text} shown under a unit's
+  status on the board;
 - `submission_links`: fn(submission) -> [(label, url)] shown in the 上报 box (e.g. the report editor);
 - `board_links`: fn(request, task, unit) -> [(label, url)] shown above the progress board (e.g. a zip download).
 """
@@ -20,7 +21,7 @@ submit_gates: list[Callable[[Any], list[dict]]] = []
 on_submitted: list[Callable[[Any, Any, Any], None]] = []
 comment_targets: list[Callable[[Any], dict[str, str]]] = []
 review_panels: list[Callable[[Any, Any], str]] = []
-board_notes: list[Callable[[list[int]], dict[int, str]]] = []
+board_notes: list[Callable[[Any, list[tuple[int, str]]], dict[int, str]]] = []
 submission_links: list[Callable[[Any], list[tuple[str, str]]]] = []
 board_links: list[Callable[[Any, Any, Any], list[tuple[str, str]]]] = []
 
@@ -40,10 +41,10 @@ def panels(request, submission) -> list[str]:
     return [html for panel in review_panels if (html := panel(request, submission))]
 
 
-def notes(submission_ids: list[int]) -> dict[int, str]:
+def notes(task, cells: list[tuple[int, str]]) -> dict[int, str]:
     out: dict[int, str] = {}
     for source in board_notes:
-        for pk, text in source(submission_ids).items():
+        for pk, text in source(task, cells).items():
             out[pk] = f"{out[pk]} · {text}" if pk in out else text
     return out
 

@@ -14,7 +14,7 @@ from django.http import Http404
 from accounts.models import Role, Unit, UnitLevel, User
 from engine import format_value
 from reporting.models import Status, Submission, Task, TaskForm, Transition, ValueChange
-from reporting.selectors import submissions_for
+from reporting.selectors import member_name, submissions_for
 from reporting.workflow import approvable_q, recheckable_q
 
 from .models import FieldComment
@@ -326,6 +326,7 @@ def indicator_rows(definition: dict, result: dict, previous_result: dict | None)
                       f"{ind.get('unit', '')}"
             if target else "",
             "target_source": (target or {}).get("source", ""),
+            "target_note": (target or {}).get("note", ""),
             "attained": attainment.get(code) if target else None, "has_target": bool(target),
             "previous": prev, "previous_shown": rate(prev), "delta": delta_pct(value, prev),
             "definition": ind.get("definition", ""),
@@ -337,13 +338,12 @@ def audit_trail(submission: Submission, definition: dict, member_definition: dic
     """Every saved value change (old → new, who, when) and every status change, newest first."""
     lead = {f["code"]: f.get("label", f["code"]) for f in definition.get("fields", [])}
     member = {f["code"]: f.get("label", f["code"]) for f in (member_definition or {}).get("fields", [])}
-    names = {}
-    for key, values, unit_name in submission.members.values_list("key", "values", "member_unit__name"):
-        names[key] = (values or {}).get("hospital_name") or unit_name or key
+    names = {key: member_name(values, unit_name, org_code) for key, values, unit_name, org_code in
+             submission.members.values_list("key", "values", "member_unit__name", "member_unit__org_code")}
     items = []
     for vc in ValueChange.objects.filter(submission=submission).select_related("actor").order_by("-at", "-id"):
         items.append({
-            "kind": "value", "at": vc.at, "actor": vc.actor, "member": names.get(vc.member_key, vc.member_key),
+            "kind": "value", "at": vc.at, "actor": vc.actor, "member": (names.get(vc.member_key) or "（已删除的成员单位）") if vc.member_key else "",
             "field": vc.field_code,
             "label": (member if vc.member_key else lead).get(vc.field_code, vc.field_code),
             "old": display_value(vc.old), "new": display_value(vc.new), "id": vc.pk,

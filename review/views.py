@@ -318,7 +318,7 @@ def progress(request: HttpRequest) -> HttpResponse:
                                      form=params["form"] or None, status=params["status"] or None,
                                      name=params["name"] or None)
     page = page_of(request, board.rows)
-    notes = hooks.notes([c.submission_id for r in page for c in r.cells.values() if c.own])
+    notes = hooks.notes(task, [(c.submission_id, r.unit.level) for r in page for c in r.cells.values() if c.own])
     for r in page:
         for c in r.cells.values():
             c.note = notes.get(c.submission_id, "") if c.own else ""

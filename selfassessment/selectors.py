@@ -66,20 +66,28 @@ def missing_sections(report: Report) -> list[dict]:
             if s.get("required") and not has_text(report.sections.get(s["key"], ""))]
 
 
-def board_notes(submission_ids: list[int]) -> dict[int, str]:
-    """Report status per submission for the progress board (two queries whatever the count)."""
-    subs = list(Submission.objects.filter(pk__in=submission_ids).values_list("id", "task_id", "unit__level"))
-    if not subs:
+def task_plans(task_id: int) -> dict[str, TaskReport]:
+    """unit level -> plan of a task (one query per task and request: kept on the caller's task object)."""
+    return {p.unit_level: p for p in TaskReport.objects.select_related("framework").filter(task_id=task_id)}
+
+
+def board_notes(task, cells: list[tuple[int, str]]) -> dict[int, str]:
+    """Report status per submission for the progress board: `cells` are (submission id, unit level); two
+    queries whatever the count (none for the reports when the task asks for none)."""
+    plans = getattr(task, "_report_plans", None)
+    if plans is None:
+        plans = task._report_plans = task_plans(task.pk)
+    wanted = [pk for pk, level in cells if level in plans]
+    if not wanted:
         return {}
-    plans = {(p.task_id, p.unit_level): p for p in TaskReport.objects.select_related("framework")
-             .filter(task_id__in={t for _, t, _ in subs})}
-    reports = {r.submission_id: r for r in Report.objects.select_related("framework")
-               .filter(submission_id__in=submission_ids)}
+    reports = {r.submission_id: r for r in Report.objects.filter(submission_id__in=wanted)
+               .only("id", "submission_id", "sections", "stamped_id", "framework_id")}
     out = {}
-    for pk, task_id, level in subs:
-        plan = plans.get((task_id, level))
+    for pk, level in cells:
+        plan = plans.get(level)
         if plan is None:
             continue
-        report = reports.get(pk) or Report(framework=plan.framework)
+        report = reports.get(pk) or Report()
+        report.framework = plan.framework  # progress as the task asks now
         out[pk] = "自评报告：" + progress_of(report, plan.required_for_submit).label
     return out

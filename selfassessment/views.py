@@ -20,7 +20,7 @@ from .bundle import report_zip
 from .facts import fact_sentence
 from .models import Report, TaskReport
 from .presenters import report_outline
-from .selectors import plan_for, report_for
+from .selectors import plan_for, report_for, task_plans
 
 
 @login_required
@@ -122,7 +122,10 @@ def submission_links(submission) -> list[tuple[str, str]]:
 
 
 def board_links(request: HttpRequest, task: Task, unit: Unit) -> list[tuple[str, str]]:
-    if not TaskReport.objects.filter(task=task).exists():
+    plans = getattr(task, "_report_plans", None)
+    if plans is None:
+        plans = task._report_plans = task_plans(task.pk)
+    if not plans:
         return []
     return [("下载自评估报告（zip）", f"{reverse('selfassessment:bundle')}?task={task.code}&unit={unit.code}")]
 

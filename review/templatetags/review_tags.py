@@ -196,9 +196,13 @@ def live_state(context: template.Context, submission: Submission) -> dict:
     for b in unfilled_items:
         items.append({"kind": "unfilled", "check": "", "message": b["message"], "member": b["member"],
                       "member_name": "", "field": (b["fields"] or [""])[0], "explained": False})
+    extra = extra_blocking(submission) if submission.is_editable else []  # e.g. the required report (hooks)
+    for b in extra:
+        items.append({"kind": b.get("kind", "other"), "check": b.get("check", ""), "message": b["message"],
+                      "member": "", "member_name": "", "field": "", "explained": False})
     soft_open = soft - soft_explained
     evaluated = bool(result)
-    open_problems = hard + soft_open + len(unfilled_items)
+    open_problems = hard + soft_open + len(unfilled_items) + len(extra)
     now = timezone.now()
     if submission.status == Status.SUBMITTED:
         state, text = "submitted", f"已于 {timezone.localtime(submission.submitted_at):%Y-%m-%d %H:%M} 上报，等待上级审核。" \
@@ -213,7 +217,8 @@ def live_state(context: template.Context, submission: Submission) -> dict:
         state, text = "none", "尚未审核：上报前请点击“审核”检查已填内容。"
     elif open_problems:
         parts = [f"审核{hard}项须修改" if hard else "", f"合理性审核{soft_open}项须填写说明" if soft_open else "",
-                 f"{unfilled}项必填内容未填写" if unfilled else ""]
+                 f"{unfilled}项必填内容未填写" if unfilled else "",
+                 "；".join(b["message"].rstrip("。") for b in extra)]
         state, text = "blocked", "尚有问题，处理后才能上报：" + "、".join(p for p in parts if p) + "。"
     elif soft_explained:
         state, text = "ready", f"可以上报：{soft_explained}项合理性审核提示已填写说明。"

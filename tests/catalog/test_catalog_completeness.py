@@ -27,7 +27,9 @@ STARTS = {
     "t4m": "（县域医疗联合体帮扶的乡镇卫生院填报）",
     "end": "二、部分评估考核指标说明",
 }
-EXPECTED_FIELDS = {"t1": 116, "t2": 144, "t3": 88, "t3m": 40, "t4": 73, "t4m": 15}
+# 表3 and its member table hold "类型及数目" as one count (表3) or one yes/no (成员单位) per kind of 医联体,
+# beside the one-type fields of earlier versions (kept so earlier answers stay readable): 4 fields more each.
+EXPECTED_FIELDS = {"t1": 116, "t2": 144, "t3": 92, "t3m": 44, "t4": 73, "t4m": 15}
 # Labels that are not verbatim, each for a reason the platform documents:
 ADAPTED = {
     # "占区域内贫困人口的____%": the blank becomes a percent input, named by what it is.
@@ -36,6 +38,10 @@ ADAPTED = {
     "试点病种患者在医疗机构开具处方用量最长（平均数）",
     # "类型及数目" is split into a choice and a count.
     "三级医院参与形成的医联体的数目",
+    # ... and, since a hospital takes part in several kinds of 医联体, into one count / one yes-no per kind
+    # (the kinds are those of 医疗联合体管理办法 and of the member table's 类型).
+    *(f"三级医院参与形成的医联体的数目（{kind}）" for kind in ("城市医疗集团", "县域医共体", "专科联盟", "远程医疗协作网")),
+    *(f"参与形成的医联体的类型（{kind}）" for kind in ("城市医疗集团", "县域医共体", "专科联盟", "远程医疗协作网")),
     # Added by the platform to drive the "（中医医院填写）" condition.
     "医院类别",
 }

@@ -74,9 +74,10 @@ def test_it_keeps_numbers_as_numbers_and_not_collected_as_the_text_dashes(cast, 
 
 def test_it_shows_attainment_and_check_results_with_the_fillers_explanations(cast, tmp_path):
     sub = cast.submission(cast.sd_filler, "t1")
-    save(cast.sd_filler, sub, {"grassroots_total": "100", "grassroots_standard_total": "120"})
+    save(cast.sd_filler, sub, {"grassroots_total": "100", "grassroots_standard_total": "120",
+                               "outpatient_avg_cost": "500", "inpatient_avg_cost": "300"})
     actions.submission_save(acting_user=cast.sd_filler, submission_id=sub.pk, changes=[],
-                            explanations={"t1.c99": "统计口径说明"})
+                            explanations={"t1.c66": "统计口径说明"})
     rows = read_book(export(cast.analyst, cast.task, tmp_path))["表1 省级"]
     row = row_of(rows, "370000")
     assert row[column(rows, "基层医疗卫生机构建设达标率（%）")] == pytest.approx(120.0)
@@ -84,11 +85,16 @@ def test_it_shows_attainment_and_check_results_with_the_fillers_explanations(cas
     assert row[column(rows, "县级医疗机构等级达标率（目标≥100%）")] == "无法计算"
     assert row[column(rows, "强制性审核未通过（条）")] >= 1
     assert "不能大于基层医疗卫生机构总数" in row[column(rows, "审核问题")]
-    assert row[column(rows, "填报说明")] == "【t1.c99】统计口径说明"
+    # the explanation stands under the fields' labels and the check's message, never under a code
+    explained = row[column(rows, "填报说明")]
+    assert explained.startswith("【住院患者次均费用、门诊患者次均费用】住院患者次均费用（300元）不高于门诊患者次均费用（500元）")
+    assert explained.endswith("说明：统计口径说明") and "t1.c66" not in explained
 
-    save(cast.sd_filler, sub, {"grassroots_standard_total": "90"})
+    save(cast.sd_filler, sub, {"grassroots_standard_total": "90", "inpatient_avg_cost": "9000"})
     rows = read_book(export(cast.analyst, cast.task, tmp_path))["表1 省级"]
     assert row_of(rows, "370000")[column(rows, "基层医疗卫生机构建设达标率（目标≥95%）")] == "未达标"
+    assert row_of(rows, "370000")[column(rows, "填报说明")] == (
+        "【住院患者次均费用、门诊患者次均费用】（该审核提示已不再出现） 说明：统计口径说明")
 
 
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "＝1+1", "＋1", "－1", "＠x", "=HYPERLINK(\"http://x\",\"y\")"]
@@ -120,14 +126,16 @@ def test_it_lists_member_entries_under_their_lead_unit(cast, tmp_path):
     sub = cast.submission(cast.jinan_county, "t4")
     first = actions.member_add(acting_user=cast.jinan_county, submission_id=sub.pk)
     second = actions.member_add(acting_user=cast.jinan_county, submission_id=sub.pk)
-    save(cast.jinan_county, sub, {"hospital_name": "城关镇卫生院", "outpatient_revenue": "200", "hospital_revenue": "800"},
-         member=first.key)
+    save(cast.jinan_county, sub, {"hospital_name": "城关镇卫生院", "org_code": "12370100MB0000001X",
+                                  "outpatient_revenue": "200", "hospital_revenue": "800"}, member=first.key)
     save(cast.jinan_county, sub, {"hospital_name": "东关镇卫生院", "outpatient_revenue": "--"}, member=second.key)
     rows = read_book(export(cast.analyst, cast.task, tmp_path))["表4 乡镇卫生院"]
-    assert rows[1][:5] == ["牵头单位编码", "牵头单位名称", "序号", "成员单位名称", "成员编号"]
+    # members by name and organisation code as entered (not the entry's internal key)
+    assert rows[1][:5] == ["牵头单位编码", "牵头单位名称", "序号", "成员单位名称", "医院组织机构代码"]
     body = rows[2:]
-    assert [(r[0], r[2], r[3], r[4]) for r in body] == [("3701002", 1, "城关镇卫生院", first.key),
-                                                       ("3701002", 2, "东关镇卫生院", second.key)]
+    assert [(r[0], r[2], r[3], r[4]) for r in body] == [("3701002", 1, "城关镇卫生院", "12370100MB0000001X"),
+                                                       ("3701002", 2, "东关镇卫生院", "")]
+    assert not any(first.key in str(cell) for row in body for cell in row)
     share = column(rows, "门诊收入占医院收入的比例（%）")
     assert body[0][share] == pytest.approx(25.0)
     assert body[1][share] == ""  # "--": not computable, never 0

@@ -97,7 +97,7 @@ def test_it_compares_with_the_same_units_previous_period(cast):
     _save(cast.jinan_urban, sub, referral_down=125)
     sub.refresh_from_db()
     assert sub.result["indicators"]["t3.i13"] == 25.0  # 下转 年增长率 (125 − 100) / 100 × 100
-    assert sub.result["attainment"]["t3.i13"] is True  # target ≥ 10%
+    assert "t3.i13" not in sub.result["attainment"]  # the ≥ 10% growth target is the region's, not one hospital's
 
 
 @pytest.mark.django_db
@@ -212,3 +212,64 @@ def test_it_splits_a_reevaluation_into_ranges_that_cover_every_started_submissio
     assert len(chunks) == 3
     covered = [pk for pk in sorted(started) if any(lo <= pk <= hi for lo, hi in chunks)]
     assert covered == sorted(started)
+
+
+@pytest.mark.django_db
+def test_it_compares_a_city_only_with_the_cities_of_its_own_province(cast, monkeypatch):
+    from accounts.models import User
+    from reporting import evaluation as services
+
+    chengdu = User.objects.get(username="510100")
+    services._peer_cache.clear()
+    sichuan = User.objects.get(username="510000")
+    for user, form, visits in ((cast.jinan_filler, "t2", 40_000_000), (chengdu, "t2", 90_000_000),
+                               (cast.sd_filler, "t1", 600_000_000), (sichuan, "t1", 800_000_000)):
+        _save(user, cast.submission(user, form), total_visits=visits)
+    services._peer_cache.clear()
+    seen = {}
+    real = services.evaluate
+
+    def spy(form, values, **kwargs):
+        seen[form.code] = [p.get("total_visits") for p in kwargs["peers"]]
+        return real(form, values, **kwargs)
+
+    monkeypatch.setattr(services, "evaluate", spy)
+    _save(cast.jinan_filler, cast.submission(cast.jinan_filler, "t2"), grassroots_visits=20_000_000)
+    assert seen["t2"] == [40_000_000]  # 济南 among 山东's cities, not with 成都
+    _save(cast.sd_filler, cast.submission(cast.sd_filler, "t1"), grassroots_visits=300_000_000)
+    assert sorted(seen["t1"]) == [600_000_000, 800_000_000]  # provinces among all provinces
+
+
+@pytest.mark.django_db
+def test_it_keeps_an_answer_of_the_one_type_version_readable_after_the_catalog_changes(
+        cast, client, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    _, forms = read_catalog("fjzl2019")
+    old = copy.deepcopy(forms)
+    t3 = next(f for f in old if f["code"] == "t3")  # 表3 as it was: one type and one count
+    t3["fields"] = [f for f in t3["fields"] if not f["code"].startswith("alliance_count_")]
+    at = next(f for f in t3["fields"] if f["code"] == "alliance_type")
+    at.update(optional=False, condition=None)
+    t3["checks"] = [c for c in t3["checks"] if "alliance_count_" not in c["expr"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        task_catalog_update(acting_user=cast.admin, task=cast.task, forms=old)
+    sub = cast.submission(cast.jinan_urban, "t3")
+    _save(cast.jinan_urban, sub, alliance_type="专科联盟", alliance_count=2)
+    old_hash = Submission.objects.get(pk=sub.pk).form_version.content_hash
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = task_catalog_update(acting_user=cast.admin, task=cast.task, forms=forms)
+    assert "t3" in changed
+    sub.refresh_from_db()
+    assert sub.form_version.content_hash != old_hash  # a new form version, re-evaluated
+    assert sub.values["alliance_type"] == "专科联盟"
+    assert not [v for v in sub.result["violations"] if "alliance_type" in v["fields"]]
+    client.force_login(cast.jinan_reviewer)
+    page = client.get(reverse("review:submission", args=[sub.pk])).content.decode()
+    assert "三级医院参与形成的医联体的类型" in page and "专科联盟" in page
+    # a new submission is not asked for the one-type answer, but for a count per kind
+    other = cast.submission(cast.jinan_urban2, "t3")
+    _save(cast.jinan_urban2, other, alliance_count=1)
+    other.refresh_from_db()
+    assert "alliance_type" not in other.result["unfilled"] and "alliance_count_group" in other.result["unfilled"]

@@ -83,7 +83,8 @@ def test_it_shows_the_form_header_sections_and_fields(cast, as_user):
     row = row_html(html, "is_typical")
     assert "<select" in row and ">是<" in row and ">否<" in row and ">--（未统计）<" in row
     # Help text as a collapsible 说明.
-    assert "说明</button>" in row_html(html, "report_type")
+    assert "说明</button>" in row_html(html, "hospital_category")
+    assert "说明</button>" not in row_html(html, "report_type")  # no note to developers shown as 说明
 
 
 def test_it_marks_optional_items_and_hides_conditional_ones_until_they_apply(cast, as_user):
@@ -154,7 +155,8 @@ def test_it_renders_the_page_with_the_same_number_of_queries_for_many_members(ca
     with django_assert_max_num_queries(with_one_member):
         response = filler.page(t3)
     assert response.content.decode().count('class="card member-card') == 13  # 12 cards + the template
-    with django_assert_max_num_queries(20):  # session, user, page, the review agent's submit box
+    # session, user, page, the live panel (submit state, latest transition, comments, member names)
+    with django_assert_max_num_queries(24):
         filler.page(t3)
 
 

@@ -56,8 +56,11 @@ def test_it_never_counts_a_missing_value_as_not_attained(cast, fill):
     ind = next(i for i in services.build_snapshot(cast.task)["units"]["370100"]["indicators"]
                if i["code"] == "t2.i24")
     assert ind["value"] is None and ind["reason"]
-    assert ind["targets"] == [{"level": "province", "op": ">=", "value": 70.0, "source": "省级文件（重点人群≥70%）",
-                               "unit": "山东省", "attained": None}]
+    # the national target (重点人群签约 ≥ 60%, 国医改办发〔2016〕1号) and the province's own, neither judged
+    assert [(t["level"], t["value"], t["attained"]) for t in ind["targets"]] == [("nation", 60, None),
+                                                                                  ("province", 70.0, None)]
+    assert ind["targets"][1] == {"level": "province", "op": ">=", "value": 70.0, "source": "省级文件（重点人群≥70%）",
+                                 "unit": "山东省", "attained": None}
     assert ind["attained"] is None and ind["rank"] is None
 
 

@@ -63,3 +63,22 @@ def test_it_does_not_export_another_units_trail(cast, fill, client, settings, tm
     submission = fill(cast.jinan_urban, "t3")
     client.force_login(cast.jinan_urban2)
     assert client.get(reverse("review:audit", args=[submission.pk]), {"format": "xlsx"}).status_code == 404
+
+
+def test_it_names_fields_by_their_labels_and_members_by_name_and_code_without_internal_codes(cast, client):
+    from reporting.actions import member_add
+
+    submission = cast.submission(cast.jinan_urban, "t3")
+    member = member_add(acting_user=cast.jinan_urban, submission_id=submission.pk)
+    submission_save(acting_user=cast.jinan_urban, submission_id=submission.pk, changes=[
+        {"field": "member_count", "value": "6"},
+        {"field": "hospital_name", "member": member.key, "value": "历城区人民医院"},
+        {"field": "org_code", "member": member.key, "value": "12370112495571234A"},
+    ])
+    client.force_login(cast.jinan_reviewer)
+    page = client.get(reverse("review:audit", args=[submission.pk])).content.decode()
+    rows = page.split('class="audit-value"')[1:]
+    lead_row = next(r for r in rows if "参与医联体建设的成员数量" in r)
+    assert "member_count" not in lead_row.split(">", 1)[1]  # only in the row's data-field attribute
+    member_rows = [r for r in rows if "历城区人民医院（12370112495571234A）" in r]
+    assert len(member_rows) == 2 and member.key not in page

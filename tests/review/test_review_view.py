@@ -59,6 +59,15 @@ def test_it_shows_indicators_with_targets_and_attainment(cast, fill, client):
         assert ("达标" in page) or ("无法计算" in page)
 
 
+
+def test_it_shows_where_a_target_reads_the_documents_words_more_strictly(cast, fill, client):
+    submission = fill(cast.jinan_filler, "t2", state="submitted")
+    client.force_login(cast.sd_reviewer)
+    page = client.get(reverse("review:submission", args=[submission.pk])).content.decode()
+    row = page.split('data-code="t2.i19"')[1].split("</tr>")[0]
+    assert "≥90%" in row and 'class="text-muted target-note"' in row and "90%左右" in row
+
+
 def test_it_shows_violations_with_the_fillers_explanation(cast, fill, client):
     from reporting.actions import submission_save
 
