@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from .models import Role, Unit, User, audit
+from .models import ApiToken, Role, Unit, User, audit
 from .passwords import generate_password_for
 
 
@@ -52,10 +56,91 @@ def user_password_reset(*, acting_user: User | None, user: User) -> str:
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
     # Existing API tokens were issued against the old password.
-    Token.objects.filter(user=user).delete()
+    _revoke_all_tokens(user)
     axes_reset(username=user.get_username())
     audit(actor=acting_user, action="user_password_reset", unit=user.unit, obj=user, username=user.username)
     return password
+
+
+# --- API tokens ------------------------------------------------------------------------------------------------
+
+MAX_ACTIVE_TOKENS = 20
+
+
+def _revoke_all_tokens(user: User) -> int:
+    legacy, _ = Token.objects.filter(user=user).delete()  # DRF's old single token (accounts.authentication)
+    return legacy + ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def token_issue(*, acting_user: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new API token for `acting_user`; returns the row and the key (shown once, only its digest is kept).
+    Expires after settings.FJZL_API_TOKEN_DAYS; beyond MAX_ACTIVE_TOKENS the oldest active ones are revoked."""
+    from .tokens import digest, new_key
+
+    key = new_key()
+    now = timezone.now()
+    token = ApiToken.objects.create(user=acting_user, digest=digest(key), prefix=key[:8], name=name[:100],
+                                    expires_at=now + timedelta(days=settings.FJZL_API_TOKEN_DAYS))
+    surplus = list(ApiToken.objects.filter(user=acting_user, revoked_at__isnull=True, expires_at__gt=now)
+                   .order_by("-created_at", "-id").values_list("id", flat=True)[MAX_ACTIVE_TOKENS:])
+    if surplus:
+        ApiToken.objects.filter(id__in=surplus).update(revoked_at=now)
+    audit(actor=acting_user, action="token_issue", unit=acting_user.unit, obj=token, prefix=token.prefix)
+    return token, key
+
+
+@transaction.atomic
+def token_revoke(*, acting_user: User, token_id: int) -> ApiToken:
+    """Revoke one of the caller's own tokens (ApiToken.DoesNotExist for anybody else's: a 404)."""
+    token = ApiToken.objects.select_for_update().get(pk=token_id, user=acting_user)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit(actor=acting_user, action="token_revoke", unit=acting_user.unit, obj=token, prefix=token.prefix)
+    return token
+
+
+# --- deactivation and moves ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def user_deactivate(*, acting_user: User | None, user: User) -> User:
+    """Users are deactivated, never deleted (their audit rows keep naming them): no login, no API token."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    revoked = _revoke_all_tokens(user)
+    audit(actor=acting_user, action="user_deactivate", unit=user.unit, obj=user, username=user.username,
+          tokens_revoked=revoked)
+    return user
+
+
+class UnitMoveRefused(Exception):
+    """The move would break the hierarchy; the message is for the user."""
+
+
+@transaction.atomic
+def unit_move(*, acting_user: User | None, unit: Unit, new_parent: Unit) -> Unit:
+    """Move `unit` (and its whole subtree) under `new_parent`: every path below is rewritten in one UPDATE, so
+    scoping (which reads paths) follows the move at once: the old province's reviewers stop seeing the subtree,
+    the new one's start."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat, Substr
+
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    new_parent = Unit.objects.select_for_update().get(pk=new_parent.pk)
+    if new_parent.path.startswith(unit.path):
+        raise UnitMoveRefused("不能把单位移到它自己或它的下级单位之下。")
+    old_path, old_parent = unit.path, unit.parent
+    new_path = f"{new_parent.path}{unit.code}/"
+    if new_path == old_path:
+        return unit
+    moved = Unit.objects.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1)))
+    Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    unit.refresh_from_db()
+    audit(actor=acting_user, action="unit_move", unit=unit, obj=unit, old_parent=old_parent.code if old_parent
+          else "", new_parent=new_parent.code, old_path=old_path, new_path=new_path, units=moved)
+    return unit
 
 
 @transaction.atomic
@@ -64,7 +149,10 @@ def user_password_change(*, acting_user: User, password: str) -> None:
     acting_user.set_password(password)
     acting_user.must_change_password = False
     acting_user.save(update_fields=["password", "must_change_password"])
-    audit(actor=acting_user, action="user_password_change", unit=acting_user.unit, obj=acting_user)
+    # Tokens issued against the old password stop working (a leaked password is rotated out of the API too).
+    revoked = _revoke_all_tokens(acting_user)
+    audit(actor=acting_user, action="user_password_change", unit=acting_user.unit, obj=acting_user,
+          tokens_revoked=revoked)
 
 
 @transaction.atomic
@@ -74,6 +162,9 @@ def user_email_set(*, acting_user: User | None, user: User, email: str) -> None:
         User.objects.filter(pk=user.pk).update(email=email)
         user.email = email
     audit(actor=acting_user, action="user_email_set", unit=user.unit, obj=user)
+
+
+@transaction.atomic
 def user_password_set(*, acting_user: User | None, user: User, password: str,
                       must_change_password: bool = False) -> None:
     """Set a known password (the demo seed resets its accounts' passwords so the printed logins work)."""
@@ -81,15 +172,6 @@ def user_password_set(*, acting_user: User | None, user: User, password: str,
     user.must_change_password = must_change_password
     user.save(update_fields=["password", "must_change_password"])
     audit(actor=acting_user, action="user_password_set", unit=user.unit, obj=user, username=user.username)
-
-
-@transaction.atomic
-def token_issue(*, acting_user: User) -> Token:
-    """The API token of `acting_user` (created on first use; the same token on every later login)."""
-    token, created = Token.objects.get_or_create(user=acting_user)
-    if created:
-        audit(actor=acting_user, action="token_issue", unit=acting_user.unit, obj=acting_user)
-    return token
 
 
 def _changes(obj, fields: list[str]) -> dict[str, str]:

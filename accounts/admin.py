@@ -17,16 +17,24 @@ class UnitAdmin(admin.ModelAdmin):
     raw_id_fields = ("parent",)
     list_select_related = ("parent",)
 
-    # Writes go through the actions (with their audit rows).
+    # Writes go through the actions (with their audit rows); a changed parent moves the whole subtree.
     def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
+        if change and "parent" in form.changed_data and obj.parent_id:
+            new_parent = obj.parent
+            original = Unit.objects.get(pk=obj.pk)
+            obj.parent, obj.path = original.parent, original.path
+            actions.unit_save(acting_user=request.user, unit=obj,
+                              changed=[f for f in form.changed_data if f != "parent"])
+            try:
+                actions.unit_move(acting_user=request.user, unit=obj, new_parent=new_parent)
+            except actions.UnitMoveRefused as exc:
+                messages.error(request, str(exc))
+            obj.refresh_from_db()
+            return
         actions.unit_save(acting_user=request.user, unit=obj, changed=list(form.changed_data))
 
-    def delete_model(self, request: HttpRequest, obj: Unit) -> None:
-        actions.unit_delete(acting_user=request.user, unit=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
-        for unit in queryset:
-            actions.unit_delete(acting_user=request.user, unit=unit)
+    def has_delete_permission(self, request: HttpRequest, obj: Unit | None = None) -> bool:
+        return False  # units carry submissions and history
 
 
 @admin.register(User)
@@ -37,7 +45,16 @@ class UserAdmin(BaseUserAdmin):
     raw_id_fields = ("unit",)
     list_select_related = ("unit",)
     fieldsets = BaseUserAdmin.fieldsets + (("平台", {"fields": ("unit", "role", "must_change_password", "display_name")}),)
-    actions = ["reset_password"]
+    actions = ["reset_password", "deactivate"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return False  # deactivate instead: audit rows keep their actor
+
+    @admin.action(description="停用所选用户（不删除，保留操作记录）", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.order_by("username"):
+            actions.user_deactivate(acting_user=request.user, user=user)
+        messages.success(request, f"已停用 {queryset.count()} 个用户。")
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         actions.user_save(acting_user=request.user, user=obj, changed=list(form.changed_data))
@@ -60,6 +77,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: audit rows are never added, changed or deleted by hand (no bulk delete either)."""
+
     list_display = ("at", "actor", "action", "unit", "object_type", "object_id")
     list_filter = ("action",)
     search_fields = ("action", "object_id", "unit__code", "actor__username")

@@ -25,10 +25,26 @@ def refuse_one_time_password(user: User) -> None:
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
+    """`Authorization: Token <key>` against accounts.models.ApiToken: unknown, expired or revoked keys and
+    inactive users are refused (401); last use is recorded at most every few minutes."""
+
     def authenticate_credentials(self, key: str) -> tuple[User, object]:
-        user, token = super().authenticate_credentials(key)
-        refuse_one_time_password(user)
-        return user, token
+        from django.utils import timezone
+
+        from .models import ApiToken
+        from .tokens import token_for_key
+
+        token = token_for_key(key) or legacy_token(key)
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("令牌无效、已过期或已被吊销，请重新获取。")
+        if not isinstance(token, ApiToken):
+            refuse_one_time_password(token.user)
+            return token.user, token
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        refuse_one_time_password(token.user)
+        return token.user, token
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -37,3 +53,17 @@ class SessionAuthentication(authentication.SessionAuthentication):
         if result is not None:
             refuse_one_time_password(result[0])
         return result
+
+
+def legacy_token(key: str):
+    """A key of DRF's single per-user token (issued before accounts.ApiToken), honoured under the same rules:
+    it expires settings.FJZL_API_TOKEN_DAYS after issue and is deleted on every password change or reset and on
+    deactivation (accounts.actions). The login endpoint no longer issues these."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    since = timezone.now() - timedelta(days=settings.FJZL_API_TOKEN_DAYS)
+    return Token.objects.select_related("user").filter(key=key, created__gt=since).first()

@@ -96,7 +96,8 @@ class AuditEvent(models.Model):
     """One row per write made through the action layer, written in the same transaction as the write."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # PROTECT: a user with a history cannot be deleted (deactivate instead), so no row ever loses its actor.
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=60, db_index=True)
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     object_type = models.CharField(max_length=60, blank=True)
@@ -119,3 +120,26 @@ def audit(*, actor: User | None, action: str, unit: Unit | None = None, obj: mod
         object_id=str(obj.pk) if obj is not None else "",
         data=data,
     )
+
+
+class ApiToken(models.Model):
+    """An API token (header `Authorization: Token <key>`). Only a digest of the key is stored; the key is shown
+    once when issued. Tokens expire (settings.FJZL_API_TOKEN_DAYS), can be revoked by their owner, and are all
+    revoked when the password changes or is reset (accounts.actions)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField("前缀", max_length=8)
+    name = models.CharField("名称", max_length=100, blank=True)
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    expires_at = models.DateTimeField("到期时间")
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…（{self.user}）"

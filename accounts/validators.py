@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
+from django.contrib.auth import password_validation as django_validators
 from django.core.exceptions import ValidationError
 
 from .naming import NATION_CODE
@@ -56,8 +58,34 @@ def identity_tokens(user: object | None) -> list[str]:
     unit = getattr(user, "unit", None) if getattr(user, "unit_id", None) else None
     if unit is not None:
         tokens += [unit.code.lower(), _digits(unit.code)]
-        tokens += name_fragments((unit.name or "").strip().lower())
-    return [t for t in tokens if t]
+        fragments = name_fragments((unit.name or "").strip().lower())
+        # The names of the units above (济南 for an alliance in 济南市, 山东 for 济南市) and the pinyin of all of
+        # them (Jinan@2019, shandong123 are as guessable as the characters).
+        for ancestor in _ancestor_names(unit):
+            fragments += name_fragments(ancestor.lower())
+        tokens += fragments
+        tokens += [p for f in fragments for p in pinyin_forms(f)]
+    return [t for t in dict.fromkeys(tokens) if t]
+
+
+def _ancestor_names(unit: object) -> list[str]:
+    path = getattr(unit, "path", "") or ""
+    codes = [c for c in path.strip("/").split("/") if c and c != getattr(unit, "code", None)]
+    if not codes or not getattr(unit, "pk", None):
+        return []
+    from .models import Unit
+
+    return list(Unit.objects.filter(code__in=codes).exclude(level="nation").values_list("name", flat=True))
+
+
+def pinyin_forms(text: str) -> list[str]:
+    """The toneless pinyin of the Chinese characters in `text` (济南市 → jinanshi) and its initials (jns)."""
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return []
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = [s for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore") if s.isascii() and s.isalpha()]
+    return ["".join(syllables).lower(), "".join(s[0] for s in syllables).lower()]
 
 
 def name_fragments(name: str) -> list[str]:
@@ -99,8 +127,80 @@ class UnitIdentityValidator:
 
     def validate(self, password: str, user: object | None = None) -> None:
         pw = password.lower()
-        if _contains_division_code(pw) or any(_is_refused(t, pw) for t in identity_tokens(user)):
+        forms = {pw, *password_cores(password)}
+        if _contains_division_code(pw) or any(_is_refused(t, f) for t in identity_tokens(user) for f in forms):
             raise ValidationError(self.message, code="password_unit_identity")
 
     def get_help_text(self) -> str:
         return "密码不能包含用户名、单位编码、行政区划代码、单位名称或平台名称缩写。"
+
+
+# --- Common passwords and Chinese messages for Django's validators --------------------------------------------
+
+LEET = str.maketrans({"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e", "$": "s", "5": "s", "7": "t",
+                      "+": "t"})
+MIN_DISTINCT = 5
+ZH_LIST = Path(__file__).resolve().parent / "data" / "common_passwords_zh.txt"
+
+
+def password_cores(password: str) -> set[str]:
+    """The word a decorated password is built on: Password@123, P@ssw0rd2019 and 1qaz2wsx! all come down to a
+    common word once the digits and symbols around it are stripped and look-alike characters read back."""
+    low = password.lower().strip()
+    stripped = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", low)
+    read_back = stripped.translate(LEET)
+    cores = {stripped, read_back, re.sub(r"[^a-z]", "", stripped), re.sub(r"[^a-z]", "", read_back)}
+    return {c for c in cores if len(c) >= 3}
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    django_list = django_validators.CommonPasswordValidator().passwords
+    lines = ZH_LIST.read_text(encoding="utf-8").splitlines()
+    chinese = {line.strip().lower() for line in lines if line.strip() and not line.startswith("#")}
+    return frozenset(django_list | chinese)
+
+
+class CommonPasswordValidator:
+    """Django's 20,000 common passwords plus Chinese ones (accounts/data/common_passwords_zh.txt), matched as
+    the whole password and as the word under its decoration (password_cores)."""
+
+    message = "该密码过于常见（或只是在常见密码前后加了数字、符号），容易被猜中，请换一个。"
+
+    def validate(self, password: str, user: object | None = None) -> None:
+        common = _common_passwords()
+        if len(set(password)) < MIN_DISTINCT:
+            raise ValidationError("密码过于简单（重复字符太多），请换一个。", code="password_too_simple")
+        if password.lower().strip() in common or any(core in common for core in password_cores(password)):
+            raise ValidationError(self.message, code="password_too_common")
+
+    def get_help_text(self) -> str:
+        return "不能使用常见密码（如 Password@123、woaini1314、qwer1234）。"
+
+
+class MinimumLengthValidator(django_validators.MinimumLengthValidator):
+    def get_error_message(self) -> str:
+        return f"密码太短，至少需要 {self.min_length} 个字符。"
+
+    def get_help_text(self) -> str:
+        return f"密码至少 {self.min_length} 个字符。"
+
+
+class NumericPasswordValidator(django_validators.NumericPasswordValidator):
+    def get_error_message(self) -> str:
+        return "密码不能全部是数字。"
+
+    def get_help_text(self) -> str:
+        return "密码不能全部是数字。"
+
+
+class UserAttributeSimilarityValidator(django_validators.UserAttributeSimilarityValidator):
+    def validate(self, password: str, user: object | None = None) -> None:
+        try:
+            super().validate(password, user)
+        except ValidationError:
+            raise ValidationError("密码与用户名、姓名或电子邮箱过于相似。",
+                                  code="password_too_similar") from None
+
+    def get_help_text(self) -> str:
+        return "密码不能与用户名、姓名或电子邮箱相似。"

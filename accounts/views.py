@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import actions
+from .models import ApiToken
+from .tokens import active_tokens
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -35,6 +39,26 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         actions.user_password_change(acting_user=self.request.user, password=form.cleaned_data["new_password1"])
         update_session_auth_hash(self.request, self.request.user)
         return HttpResponseRedirect(self.get_success_url())
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    return render(request, "accounts/tokens.html", {
+        "tokens": active_tokens().filter(user=request.user), "days": settings.FJZL_API_TOKEN_DAYS})
+
+
+@login_required
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "POST"})
+    try:
+        token = actions.token_revoke(acting_user=request.user, token_id=pk)
+    except ApiToken.DoesNotExist:
+        raise Http404("没有该令牌。") from None
+    messages.success(request, f"令牌 {token.prefix}… 已吊销。")
+    return redirect("tokens")
 
 
 @login_required

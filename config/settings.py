@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FJZL_VAR_DIR", BASE_DIR / "var"))
@@ -19,10 +20,25 @@ def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
-DEBUG = env_bool("DJANGO_DEBUG", "DJANGO_SECRET_KEY" not in os.environ)
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# DEBUG only when asked for (DJANGO_DEBUG=1: scripts/demo.sh, local development).
+DEBUG = env_bool("DJANGO_DEBUG", False)
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+# Keys that were ever shipped in this repository or its compose file: public, so never acceptable in production.
+PUBLIC_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-in-production", "change-me", "secret", "django-insecure"}
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not DEBUG and (not SECRET_KEY or SECRET_KEY in PUBLIC_SECRET_KEYS or len(SECRET_KEY) < 50
+                  or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is missing, a public default or too short (at least 50 random characters), and DEBUG "
+        "is off: refusing to start. Generate one with: python -c \"import secrets; print(secrets.token_urlsafe(50))\""
+        " — or set DJANGO_DEBUG=1 for local development only.")
+SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "axes",
+    "csp",
     "accounts",
     "reporting",
     "indicators",
@@ -51,7 +68,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers count only when they come from the configured reverse proxy.
+    "config.security.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Chinese JSON errors for the API and script requests; 405 for methods the pages never take (config.errors).
+    "config.errors.JsonErrorMiddleware",
+    "config.errors.RequestSizeMiddleware",
+    "config.errors.PageMethodMiddleware",
+    "config.errors.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -60,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.AbsoluteSessionLifetimeMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
     # AxesMiddleware last, as django-axes documents.
     "axes.middleware.AxesMiddleware",
@@ -83,9 +109,12 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "config.wsgi.application"
 
+# Persistent connections, checked before reuse: after PostgreSQL (or a pooler) dropped an idle connection the
+# next request reconnects instead of failing.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -104,11 +133,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Django's four validators with Chinese messages, the common list extended with Chinese passwords and decorated
+# forms (Password@123), and the unit's identity including its names' pinyin (accounts.validators).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.validators.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.NumericPasswordValidator"},
     {"NAME": "accounts.validators.UnitIdentityValidator"},
 ]
 # Messages live in the (database) session, not a signed cookie: the admin's one-time password reset shows the
@@ -122,6 +153,8 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_SAVE_EVERY_REQUEST = True
+# Absolute lifetime: a session ends this long after the login however active it is (accounts.middleware).
+FJZL_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("FJZL_SESSION_ABSOLUTE_SECONDS", str(12 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the data-entry page reads it for fetch() calls
 
@@ -130,8 +163,14 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# The database handler plus two wider counts (accounts.lockout): failures for one username from any address
+# (slow spraying from many addresses) and failures from one address for any username (spraying one password).
+AXES_HANDLER = "accounts.lockout.SprayAwareDatabaseHandler"
+FJZL_USERNAME_FAILURE_LIMIT = int(os.environ.get("FJZL_USERNAME_FAILURE_LIMIT", "20"))
+FJZL_ADDRESS_FAILURE_LIMIT = int(os.environ.get("FJZL_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# The address axes counts: REMOTE_ADDR, or the proxy's header only from a trusted proxy (never a client's claim).
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -147,6 +186,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("FJZL_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# `manage.py backup` writes here (docker-compose.yml mounts a volume; copy it off the host too).
+FJZL_BACKUP_DIR = Path(os.environ.get("FJZL_BACKUP_DIR", VAR_DIR / "backups"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -172,9 +213,18 @@ FILES_ZIP_MAX_ENTRIES = 5000
 FILES_ZIP_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 FILES_ZIP_MAX_RATIO = 100
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Request bodies are bounded before they are read: config.errors.RequestSizeMiddleware refuses a declared
+# Content-Length above FJZL_MAX_REQUEST_BYTES (the largest upload + 1 MB; the proxy's client_max_body_size is
+# the same 21m);
+# non-file bodies (forms, JSON) are refused by Django above DATA_UPLOAD_MAX_MEMORY_SIZE, files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file rather than memory.
+FJZL_MAX_REQUEST_BYTES = int(os.environ.get("FJZL_MAX_REQUEST_BYTES", str(FILES_MAX_FILE_BYTES + 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# The login throttle counts in the database (table created by accounts' migration), so it holds when Redis is down.
+THROTTLE_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fjzl_throttle_cache"}
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -184,17 +234,32 @@ if REDIS_URL:
     CACHES = {"default": {
         "BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL,
         "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-    }}
+    }, "throttle": THROTTLE_CACHE}
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "throttle": THROTTLE_CACHE}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_TASK_ALWAYS_EAGER)
+# Jobs finish or fail visibly: a message is acknowledged only after its task ran, and handed back when the
+# worker process dies; hard and soft time limits; the broker redelivers an unacknowledged message after the
+# visibility timeout; the sweeper (exports.tasks.sweep_jobs) reruns or fails jobs whose worker vanished.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1800"))
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+FJZL_SWEEP_SECONDS = float(os.environ.get("FJZL_SWEEP_SECONDS", "60"))
+FJZL_JOB_STALE_SECONDS = int(os.environ.get("FJZL_JOB_STALE_SECONDS", "300"))
+FJZL_JOB_MAX_ATTEMPTS = int(os.environ.get("FJZL_JOB_MAX_ATTEMPTS", "3"))
+CELERY_BEAT_SCHEDULE = {
+    "exports-sweep-jobs": {"task": "exports.sweep_jobs", "schedule": FJZL_SWEEP_SECONDS},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -205,14 +270,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_USER_RATE", "6000/hour"), "login": "30/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "分级诊疗制度建设信息平台 API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Schema-generation warnings (operationId / enum-name collisions) are documentation quality, not deployment
+    # security: they are not allowed to fail `check --deploy` (tests/prod/test_deploy.py checks the schema itself).
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
+
+# API tokens (accounts.models.ApiToken) expire after this many days; a password change revokes them all.
+FJZL_API_TOKEN_DAYS = int(os.environ.get("FJZL_API_TOKEN_DAYS", "30"))
 
 # The catalog a newly created task uses when none is named.
 FJZL_DEFAULT_CATALOG = os.environ.get("FJZL_DEFAULT_CATALOG", "fjzl2019")
@@ -224,9 +295,45 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- Transport security -------------------------------------------------------------------------------------
+# Production runs behind the reverse proxy of docker-compose.yml (deploy/nginx.conf): it terminates TLS and
+# overwrites X-Forwarded-Proto and X-Real-IP; the application port is published to nobody else. Forwarded
+# headers are honoured only from the addresses in FJZL_TRUSTED_PROXIES (config.security.TrustedProxyMiddleware
+# removes them from any other peer), so a client cannot claim HTTPS or another address.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+FJZL_TRUSTED_PROXIES = env_list("FJZL_TRUSTED_PROXIES")  # addresses or CIDRs of the proxy, e.g. 172.16.0.0/12
+# The header carrying the client address set by the proxy (META name), honoured only from a trusted proxy;
+# empty = REMOTE_ADDR (the direct peer) is the client address.
+FJZL_CLIENT_IP_HEADER = os.environ.get("FJZL_CLIENT_IP_HEADER", "HTTP_X_REAL_IP" if FJZL_TRUSTED_PROXIES else "")
+if FJZL_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]  # the proxy's health check speaks plain HTTP inside the network
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600) if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", HTTPS)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, no inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- communication: e-mail (SMTP from the environment; console backend when EMAIL_HOST is unset) ------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

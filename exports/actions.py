@@ -6,10 +6,12 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, User, audit
@@ -26,6 +28,11 @@ from .xlsx import write_workbook
 log = logging.getLogger(__name__)
 
 EXPORT_DIR = "exports"
+FAILED_MESSAGE = "导出失败，请稍后重试；如仍失败，请联系管理员（导出编号 {id}）。"
+
+
+class ExportRefused(PermissionDenied):
+    """The user may not start this kind of export (the message is for the user)."""
 PROGRESS_EVERY = 1000
 
 
@@ -41,8 +48,14 @@ def export_path(job: ExportJob) -> Path | None:
 def export_request(*, acting_user: User, task: Task, kind: str = "task", params: dict | None = None,
                    inline: bool = False) -> ExportJob:
     """Queue an export of `task` for `acting_user` (kinds: exports.registry). The job runs in Celery after
-    the transaction commits; `inline=True` builds it right away in this process instead (small exports). Rows are scoped to what the requester may see when the job runs."""
-    registry.get(kind)  # unknown kind: LookupError before anything is written
+    the transaction commits; `inline=True` builds it right away in this process instead (small exports). Rows
+    are scoped to what the requester may see when the job runs.
+
+    The job row is the source of truth: if the broker cannot take the message (Redis down), the request still
+    succeeds, the job stays queued and undispatched, and jobs_sweep dispatches it when the broker is back."""
+    spec = registry.get(kind)  # unknown kind: LookupError before anything is written
+    if not spec.may_start(acting_user):
+        raise ExportRefused(f"无权导出“{spec.label}”。")
     params = dict(params or {})
     scope_unit = None
     if params.get("unit"):
@@ -54,49 +67,129 @@ def export_request(*, acting_user: User, task: Task, kind: str = "task", params:
               task=task.code, params=params)
         job_id = job.pk
         if not inline:
-            from .tasks import run_export
-
-            transaction.on_commit(lambda: run_export.delay(job_id))
+            transaction.on_commit(lambda: dispatch(job_id))
     if inline:
         return export_run(job_id=job_id)
     return job
 
 
+def dispatch(job_id: int) -> bool:
+    """Hand a queued job to the broker and note when. False (logged, job left queued) when the broker is
+    unreachable: the sweeper tries again."""
+    from .tasks import run_export
+
+    try:
+        run_export.apply_async(args=[job_id], retry=False)
+    except Exception:  # kombu/redis connection errors vary by transport
+        log.warning("export job %s not dispatched (broker unreachable); the sweeper will retry", job_id,
+                    exc_info=True)
+        return False
+    ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(dispatched_at=timezone.now())
+    return True
+
+
 def export_run(*, job_id: int) -> ExportJob:
-    """Build the workbook of a job (called by the Celery task). Progress is written to the job every
-    PROGRESS_EVERY rows so the status page can show it; a failure is recorded on the job, not raised."""
+    """Build the workbook of a job (called by the Celery task). Progress and a heartbeat are written to the job
+    every PROGRESS_EVERY rows; a failure is recorded on the job, not raised.
+
+    Idempotent: a finished job is left alone, and of two runs of the same job (a redelivered message while the
+    first run still lives) only the first to finish publishes its file."""
     job = ExportJob.objects.select_related("task", "requested_by", "requested_by__unit").get(pk=job_id)
-    if job.state == ExportJob.State.DONE:
-        return job  # a redelivered message: the file is already there
+    if job.state in (ExportJob.State.DONE, ExportJob.State.FAILED):
+        return job  # a redelivered message: the outcome is already there
     kind = registry.get(job.kind)
     user = job.requested_by
     params = job.params or {}
-    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, progress=0, error="")
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, progress=0, error="",
+                                               heartbeat_at=timezone.now(), attempts=models.F("attempts") + 1)
     folder = Path(settings.MEDIA_ROOT) / EXPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     relative = f"{EXPORT_DIR}/{job.pk}-{secrets.token_hex(8)}.xlsx"
     final = Path(settings.MEDIA_ROOT) / relative
     partial = final.with_suffix(".part")
+    running = ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING)
     try:
         total = kind.count(user, job.task, params) if kind.count else 0
-        ExportJob.objects.filter(pk=job.pk).update(total=total)
+        running.update(total=total, heartbeat_at=timezone.now())
 
         def progress(done: int) -> None:
-            ExportJob.objects.filter(pk=job.pk).update(progress=done)
+            running.update(progress=done, heartbeat_at=timezone.now())
 
         rows = write_workbook(str(partial), registry.iter_sheets(job.kind, user, job.task, params),
                               progress=progress, progress_every=PROGRESS_EVERY)
         os.replace(partial, final)
-    except Exception as exc:  # recorded for the user; the traceback goes to the log
+    except Exception as exc:  # the user sees a Chinese sentence; the traceback goes to the log
         log.exception("export job %s failed", job.pk)
         partial.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, finished_at=timezone.now(),
-                                                   error=f"导出失败：{exc.__class__.__name__}: {exc}"[:2000])
+        running.update(state=ExportJob.State.FAILED, finished_at=timezone.now(), error=_failure_message(job.pk, exc))
     else:
-        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.DONE, file=relative, progress=rows,
-                                                   total=max(total, rows), finished_at=timezone.now())
+        published = running.update(state=ExportJob.State.DONE, file=relative, progress=rows,
+                                   total=max(total, rows), finished_at=timezone.now(), heartbeat_at=timezone.now())
+        if not published:  # another run of the same job finished first (or the sweeper gave up on this one)
+            final.unlink(missing_ok=True)
     job.refresh_from_db()
     return job
+
+
+STALE_MESSAGE = "导出任务多次中断（已尝试 {n} 次），未能完成，请重新发起导出。"
+
+
+@dataclass
+class SweepOutcome:
+    dispatched: list[int] = field(default_factory=list)
+    requeued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def jobs_sweep(*, acting_user: User | None = None) -> SweepOutcome:
+    """The periodic sweeper (Celery beat, settings.CELERY_BEAT_SCHEDULE): no export job stays queued or running
+    for ever.
+
+    - queued and never handed to the broker (it was down), or handed over long ago and never started: dispatch;
+    - running without a heartbeat for settings.FJZL_JOB_STALE_SECONDS (the worker was killed): run it again, up
+      to settings.FJZL_JOB_MAX_ATTEMPTS runs, then mark it failed with a Chinese message (the user can start a
+      new export)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.FJZL_JOB_STALE_SECONDS)
+    outcome = SweepOutcome()
+    with transaction.atomic():
+        Q = models.Q
+        waiting = (ExportJob.objects.select_for_update(skip_locked=True)
+                   .filter(state=ExportJob.State.QUEUED)
+                   .filter(Q(dispatched_at__isnull=True, created_at__lt=now - timedelta(seconds=2))
+                           | Q(dispatched_at__lt=stale)))
+        to_dispatch = list(waiting.values_list("pk", flat=True)[:500])
+        dead = list(ExportJob.objects.select_for_update(skip_locked=True)
+                    .filter(state=ExportJob.State.RUNNING)
+                    .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+                    .values_list("pk", "attempts")[:500])
+        for pk, attempts in dead:
+            if attempts >= settings.FJZL_JOB_MAX_ATTEMPTS:
+                ExportJob.objects.filter(pk=pk).update(state=ExportJob.State.FAILED, finished_at=now,
+                                                       error=STALE_MESSAGE.format(n=attempts))
+                outcome.failed.append(pk)
+            else:
+                ExportJob.objects.filter(pk=pk).update(state=ExportJob.State.QUEUED, dispatched_at=None,
+                                                       heartbeat_at=None)
+                outcome.requeued.append(pk)
+        if outcome.failed or outcome.requeued:
+            audit(actor=acting_user, action="export_jobs_sweep", requeued=outcome.requeued,
+                  failed=outcome.failed)
+    for pk in to_dispatch + outcome.requeued:
+        if dispatch(pk):
+            outcome.dispatched.append(pk)
+    return outcome
+
+
+def _failure_message(job_id: int, exc: Exception) -> str:
+    """What the job page says: a refusal written for the user (PermissionDenied / Http404 with a Chinese
+    message) as it is, anything else as one generic sentence — never an exception class or a traceback."""
+    from django.http import Http404
+
+    text = str(exc)
+    if isinstance(exc, PermissionDenied | Http404) and any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return f"导出失败：{text}"[:500]
+    return FAILED_MESSAGE.format(id=job_id)
 
 
 # --- offline template import --------------------------------------------------------------------------------

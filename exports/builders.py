@@ -274,7 +274,7 @@ def _form_plan(user: User | None, task: Task, params: dict) -> list[tuple[str, s
     """(sheet title, "lead"|"member", definition, rows to count, lead submissions) per sheet, in form order."""
     definitions = task_definitions(task)
     base = scoped_submissions(user, task, params)
-    only = params.get("forms")
+    only = _form_codes(params.get("forms"))
     plan = []
     for code in sorted(definitions):
         definition = definitions[code]
@@ -290,6 +290,14 @@ def _form_plan(user: User | None, task: Task, params: dict) -> list[tuple[str, s
             qs = base.filter(form_code=code)
             plan.append((title, "lead", definition, qs, qs))
     return plan
+
+
+def _form_codes(raw: Any) -> set[str]:
+    """params["forms"]: a list of form codes or one comma-separated string ("t1,t3"); empty = all forms."""
+    if not raw:
+        return set()
+    items = raw if isinstance(raw, list | tuple | set) else str(raw).split(",")
+    return {str(code).strip() for code in items if str(code).strip()}
 
 
 def count_task_rows(user: User | None, task: Task, params: dict) -> int:

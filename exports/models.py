@@ -18,7 +18,7 @@ class ExportJob(models.Model):
     task = models.ForeignKey(Task, null=True, on_delete=models.CASCADE, related_name="+")
     scope_unit = models.ForeignKey(Unit, null=True, on_delete=models.CASCADE, related_name="+")
     params = models.JSONField(default=dict, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
@@ -26,6 +26,11 @@ class ExportJob(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The job row is the source of truth (exports.actions.jobs_sweep): when it was handed to the broker (None =
+    # not yet, e.g. Redis was down), the last sign of life of the run, and how many runs were started.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

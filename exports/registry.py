@@ -56,16 +56,22 @@ class Kind:
     label: str
     count: Counter | None = None
     menu: bool = False  # offered on the export page (needs no params)
+    # Who may start this kind at all (besides the builder's own row scoping); None = every signed-in user.
+    allowed: Callable[[Any], bool] | None = None
+
+    def may_start(self, user: Any) -> bool:
+        return user is None or self.allowed is None or bool(self.allowed(user))
 
 
 _KINDS: dict[str, Kind] = {}
 
 
 def register(kind: str, builder: Builder, *, label: str | None = None, count: Counter | None = None,
-             menu: bool = False) -> None:
+             menu: bool = False, allowed: Callable[[Any], bool] | None = None) -> None:
     """Register (or replace) the builder of an export kind. `count(user, task, params)` → rows (optional, for
-    the progress bar); `menu=True` offers the kind on the export page, which starts it without params."""
-    _KINDS[kind] = Kind(code=kind, builder=builder, label=label or kind, count=count, menu=menu)
+    the progress bar); `menu=True` offers the kind on the export page, which starts it without params;
+    `allowed(user)` → whether that user may start it at all (exports.actions.export_request refuses otherwise)."""
+    _KINDS[kind] = Kind(code=kind, builder=builder, label=label or kind, count=count, menu=menu, allowed=allowed)
 
 
 _discovered = False

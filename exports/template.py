@@ -299,6 +299,12 @@ def _unchanged(spec: dict, raw: Any, original: Any) -> bool:
 def _open(data: bytes) -> tuple[Any, Any]:
     import openpyxl
 
+    from .xlsxguard import NOT_XLSX, UnsafeWorkbook, inspect_xlsx
+
+    try:
+        inspect_xlsx(data)  # entries, sizes, macros, shared strings and cells, before any XML is parsed
+    except UnsafeWorkbook as exc:
+        raise TemplateRefused(MSG_NOT_XLSX if str(exc) == NOT_XLSX else str(exc)) from None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if sum(i.file_size for i in zf.infolist()) > MAX_UNZIPPED:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,9 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 from reporting.selectors import current_task, submission_for
 
 from . import registry
-from .actions import export_path, export_request, template_import
+from .actions import ExportRefused, export_path, export_request, template_import
 from .models import ExportJob
 from .template import build_template, template_filename
+from .xlsxguard import MACRO, MACRO_EXTENSIONS
 
 SMALL_EXPORT_ROWS = 300
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -74,11 +76,19 @@ def start(request: HttpRequest) -> HttpResponse:
         spec = registry.get(kind)
     except LookupError:
         return _refuse(request, f"未知的导出类型：{kind}")
-    params = {k: v for k, v in request.POST.items() if k.startswith("p_")}
-    params = {k[2:]: v for k, v in params.items()}
-    rows = spec.count(request.user, task, params) if spec.count else SMALL_EXPORT_ROWS
-    job = export_request(acting_user=request.user, task=task, kind=kind, params=params,
-                         inline=rows < SMALL_EXPORT_ROWS)
+    if not spec.may_start(request.user):
+        return _refuse(request, f"无权导出“{spec.label}”。", status=403)
+    params = {k[2:]: v.strip() for k, v in request.POST.items() if k.startswith("p_") and len(k) <= 40}
+    if any(len(v) > 200 for v in params.values()):
+        return _refuse(request, "导出参数过长。")
+    try:
+        rows = spec.count(request.user, task, params) if spec.count else SMALL_EXPORT_ROWS
+        job = export_request(acting_user=request.user, task=task, kind=kind, params=params,
+                             inline=rows < SMALL_EXPORT_ROWS)
+    except ExportRefused as exc:
+        return _refuse(request, str(exc), status=403)
+    except (ValueError, TypeError, LookupError):
+        return _refuse(request, "导出参数有误。")
     job.refresh_from_db()
     if _wants_json(request):
         return JsonResponse(job_json(job), status=201)
@@ -86,9 +96,11 @@ def start(request: HttpRequest) -> HttpResponse:
     return redirect("exports:index")
 
 
-def _refuse(request: HttpRequest, message: str) -> HttpResponse:
+def _refuse(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"error": message}, status=400)
+        return JsonResponse({"error": message, "detail": message}, status=status)
+    if status == 403:
+        raise PermissionDenied(message)
     messages.error(request, message)
     return redirect("exports:index")
 
@@ -136,6 +148,8 @@ def template_upload(request: HttpRequest, submission_id: int) -> HttpResponse:
         message = "请选择要上传的填报模板文件（.xlsx）。"
     elif upload.size > MAX_UPLOAD_BYTES:
         message = "文件过大（超过5MB），请上传本平台下载的填报模板。"
+    elif (upload.name or "").lower().endswith(MACRO_EXTENSIONS):
+        message = MACRO
     else:
         report = template_import(acting_user=request.user, submission_id=submission.pk, data=upload.read())
         message = report.message

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from accounts.models import Role, Unit
 from reporting.catalog_loader import task_definitions
@@ -13,6 +14,7 @@ FORM_ORDER = ("t1", "t2", "t3", "t4")
 
 
 @login_required
+@require_safe
 def analysis(request):
     """Results and target attainment of one form across the user's scope, grouped by province (or city)."""
     user = request.user

@@ -144,6 +144,7 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
                    .order_by("position", "id").only("id", "key", "values")} if form.subform is not None else {}
         result = SaveResult(submission=submission)
         stale = base_revision is not None and base_revision != submission.revision
+        history: History | None = None
         value_changes: list[ValueChange] = []
         touched_members: set[str] = set()
         for change in changes:
@@ -174,10 +175,16 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
                     continue  # 68 for 68.0 (a template round trip) is no change of a locked field
                 raise FieldLocked(f"“{spec.get('label', code)}”未开放修改：报表状态为“{submission.get_status_display()}”，"
                                   "只有整改要求所指的指标可以修改。")
-            if stale and "base" in change and change["base"] != old:
-                result.conflicts.append(Conflict(field=code, member=member_key, label=spec.get("label", code),
-                                                 yours=new, theirs=old, by="", at=""))
-                continue
+            if stale:
+                if history is None:
+                    history = _changes_since(submission, base_revision)
+                # The client's view of the field: its own `base`, else the value at `base_revision` read from
+                # the audit trail here, under the row lock, so check and write cannot be overtaken.
+                base = change["base"] if "base" in change else history.values.get((member_key, code), old)
+                if base != old:
+                    result.conflicts.append(Conflict(field=code, member=member_key, label=spec.get("label", code),
+                                                     yours=new, theirs=old, by="", at=""))
+                    continue
             if new is None:
                 store.pop(code, None)
             else:
@@ -187,19 +194,30 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
             value_changes.append(ValueChange(submission=submission, member_key=member_key, field_code=code,
                                              old=old, new=new, actor=acting_user))
             result.saved.append(key)
+        explained: dict[str, list] = {}  # check key → [old, new], audited
+        for check_code, text in (explanations or {}).items():
+            check_code, text = str(check_code), (text or "").strip()[:2000]
+            before = submission.explanations.get(check_code)
+            if (before or "") == text:
+                continue
+            if stale:
+                if history is None:
+                    history = _changes_since(submission, base_revision)
+                if check_code in history.explanations and history.explanations[check_code] != before:
+                    result.conflicts.append(Conflict(field=check_code, member="", label="填写说明", yours=text,
+                                                     theirs=before, by="", at=""))
+                    continue
+            if text:
+                submission.explanations[check_code] = text
+            else:
+                submission.explanations.pop(check_code, None)
+            explained[check_code] = [before, text or None]
         if result.conflicts:
             _name_conflict_authors(submission, result.conflicts)
-        if explanations:
-            for check_code, text in explanations.items():
-                text = (text or "").strip()
-                if text:
-                    submission.explanations[str(check_code)] = text[:2000]
-                else:
-                    submission.explanations.pop(str(check_code), None)
         if dry_run:
             transaction.set_rollback(True)
             return result
-        if not value_changes and not explanations:
+        if not value_changes and not explained:
             return result
         if submission.status == Status.NOT_STARTED:
             # The first save starts the form; transition() saves the status on its own copy of the row.
@@ -215,8 +233,42 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
                                                  [m.values for m in members.values()]))
         submission.save(update_fields=["values", "explanations", "revision", "updated_by", "updated_at", "result"])
         audit(actor=acting_user, action="submission_save", unit=submission.unit, obj=submission,
-              fields=len(value_changes), revision=submission.revision)
+              fields=len(value_changes), revision=submission.revision, explanations=explained)
     return result
+
+
+@dataclass
+class History:
+    """What changed after a revision: the first old value of each (member, field) and of each explanation."""
+
+    values: dict[tuple[str, str], object]
+    explanations: dict[str, object]
+
+
+def _changes_since(submission: Submission, base_revision: int) -> History:
+    """Reconstruct, from the audit trail, the values the client saw at `base_revision`: the save that produced
+    that revision is found among the submission_save audit rows (each records its revision); the first later
+    ValueChange of a field (and the first later explanation change) holds, as old, what the client saw. Called
+    under the submission's row lock."""
+    from accounts.models import AuditEvent
+
+    mine = AuditEvent.objects.filter(action="submission_save", object_type="reporting.submission",
+                                     object_id=str(submission.pk))
+    since = (mine.filter(data__revision__lte=base_revision).order_by("-at", "-id")
+             .values_list("at", flat=True).first())
+    saves = list(mine.filter(data__revision__gt=base_revision).order_by("at", "id").values_list("at", "data"))
+    later = ValueChange.objects.filter(submission=submission)
+    if since is not None:
+        later = later.filter(at__gt=since)
+    values: dict[tuple[str, str], object] = {}
+    for member_key, code, old in later.order_by("at", "id").values_list("member_key", "field_code", "old"):
+        values.setdefault((member_key, code), old)
+    explanations: dict[str, object] = {}
+    for at, data in saves:
+        if since is None or at > since:
+            for key, (old, _new) in ((data or {}).get("explanations") or {}).items():
+                explanations.setdefault(key, old)
+    return History(values=values, explanations=explanations)
 
 
 def _name_conflict_authors(submission: Submission, conflicts: list[Conflict]) -> None:
@@ -292,6 +344,32 @@ def member_remove(*, acting_user: User, submission_id: int, key: str) -> None:
     submission.save(update_fields=["revision", "updated_by", "updated_at", "result"])
     audit(actor=acting_user, action="member_remove", unit=submission.unit, obj=submission, key=key,
           values=entry.values)
+
+
+@transaction.atomic
+def members_add(*, acting_user: User, submission_id: int, keys: list[str]) -> list[MemberEntry]:
+    """Add several (empty) member entries at once under one lock, evaluated once: the work of a request that
+    brings many new members stays linear. Keys that already exist are left as they are (a retried request)."""
+    submission = Submission.objects.select_for_update().select_related("unit", "task").get(pk=submission_id)
+    _ensure_form_writable(submission, acting_user)
+    if not submission.form_version.definition.get("subform"):
+        raise SaveRefused("该表没有成员单位子表。")
+    existing = set(submission.members.values_list("key", flat=True))
+    wanted = [k for k in dict.fromkeys(str(k) for k in keys) if k and k not in existing]
+    if not wanted:
+        return []
+    position = submission.members.aggregate(m=Max("position"))["m"] or 0
+    entries = MemberEntry.objects.bulk_create([
+        MemberEntry(submission=submission, key=key, position=position + i, values={})
+        for i, key in enumerate(wanted, start=1)])
+    if submission.status == Status.NOT_STARTED:
+        submission = transition(submission_id=submission.pk, action="start", acting_user=acting_user)
+    submission.revision += 1
+    submission.updated_by = acting_user
+    _refresh_result(submission)
+    submission.save(update_fields=["revision", "updated_by", "updated_at", "result"])
+    audit(actor=acting_user, action="members_add", unit=submission.unit, obj=submission, keys=wanted)
+    return entries
 
 
 # --- Catalog versions ------------------------------------------------------------------------------------------

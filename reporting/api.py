@@ -8,11 +8,13 @@ typed values locally and ask the user to log in again.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +33,8 @@ from .views import edit_state, member_payload
 KEY_RE = re.compile(r"^[0-9A-Za-z_-]{8,36}$")
 MAX_CHANGES = 5000
 
+
+log = logging.getLogger(__name__)
 
 class BadRequest(Exception):
     pass
@@ -128,7 +132,13 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
                                      changes=_changes(data), explanations=_explanations(data),
                                      base_revision=base_revision)
     saved = result.submission
-    payload = state_payload(request.user, saved)
+    try:
+        payload = state_payload(request.user, saved)
+    except DatabaseError:
+        # The save has committed; a connection lost while reading the fresh state must not make the page
+        # believe (and retry) a failed save. It reloads the state with its next request.
+        log.warning("state after the committed save of submission %s not readable", saved.pk, exc_info=True)
+        payload = {"revision": saved.revision, "status": saved.status, "members": [], "stale": True}
     stored: dict[str, Any] = {}
     member_values = {m["key"]: m["values"] for m in payload["members"]}
     for key in result.saved:

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from accounts.inputs import MESSAGE as CONTROL_MESSAGE
+from accounts.inputs import has_control
 from engine import NOT_COLLECTED
 
 NUMERIC_TYPES = ("count", "decimal", "percent")
@@ -96,6 +98,8 @@ def normalize_value(field: dict, raw: object) -> Normalized:
         raw = str(raw)
     if not isinstance(raw, str):
         return Normalized(None, "取值无效。")
+    if has_control(raw):  # NUL cannot even be stored; the others are invisible
+        return Normalized(None, CONTROL_MESSAGE)
     if raw.strip() == "":
         return Normalized(None)
     if is_missing_marker(raw):

@@ -13,6 +13,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
 
 from accounts.models import Role, Unit, UnitLevel, User
 
@@ -153,6 +154,7 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
 
 
 @login_required
+@require_safe
 @ensure_csrf_cookie
 def submission_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """The data-entry page of one submission (read-only for reviewers, analysts and locked forms)."""
@@ -161,6 +163,7 @@ def submission_entry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     task = current_task()

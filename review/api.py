@@ -7,9 +7,7 @@ Views parse input and call the action layer; illegal moves answer with the Chine
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -19,9 +17,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import AuditEvent, Role, Unit
-from reporting.actions import SaveRefused, member_add, submission_save
-from reporting.models import Submission, ValueChange
+from accounts.models import Role, Unit
+from reporting.actions import SaveRefused, members_add, submission_save
+from reporting.models import Submission
 from reporting.selectors import submissions_for
 from reporting.workflow import TransitionError
 
@@ -46,36 +44,6 @@ ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409:
 
 def _transition_error(e: TransitionError) -> Response:
     return Response({"detail": e.message, "code": e.code}, status=TRANSITION_STATUS.get(e.code, 409))
-
-
-def bases_at_revision(submission: Submission, base_revision: int, changes: list[dict]) -> list[dict]:
-    """Give each change the value the client saw at `base_revision`, so submission_save can refuse exactly the
-    fields someone else changed since then (a per-field conflict) and apply the others.
-
-    The value at a revision is reconstructed from the audit trail: the save that produced the revision is found
-    in the audit rows (each submission_save records its revision), and the first later ValueChange of a field
-    holds, as `old`, the value the client saw."""
-    saves = AuditEvent.objects.filter(action="submission_save", object_type="reporting.submission",
-                                      object_id=str(submission.pk)).values_list("at", "data")
-    since = None
-    for at, data in saves:
-        revision = (data or {}).get("revision")
-        if isinstance(revision, int) and revision <= base_revision and (since is None or at > since):
-            since = at
-    later = ValueChange.objects.filter(submission=submission)
-    if since is not None:
-        later = later.filter(at__gt=since)
-    first_old: dict[tuple[str, str], Any] = {}
-    for member_key, code, old in later.order_by("at", "id").values_list("member_key", "field_code", "old"):
-        first_old.setdefault((member_key, code), old)
-    out = []
-    for change in changes:
-        key = (change.get("member") or "", change["field"])
-        if key in first_old:
-            out.append({**change, "base": first_old[key]})
-        else:
-            out.append(change)
-    return out
 
 
 @extend_schema_view(
@@ -139,15 +107,14 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         changes = [{"field": str(code), "member": "", "value": raw} for code, raw in data["values"].items()]
         for key, member_values in data["members"].items():
             changes += [{"field": str(code), "member": str(key), "value": raw} for code, raw in member_values.items()]
-        base_revision = data.get("base_revision")
-        if base_revision is not None and base_revision < submission.revision:
-            changes = bases_at_revision(submission, base_revision, changes)
+        # Required: the conflict check (values and explanations) runs against it under the row lock.
+        base_revision = data["base_revision"]
         try:
             with transaction.atomic():
                 existing = set(submission.members.values_list("key", flat=True))
-                for key in data["members"]:
-                    if str(key) not in existing:
-                        member_add(acting_user=user, submission_id=submission.pk, key=str(key))
+                new_keys = [str(key) for key in data["members"] if str(key) not in existing]
+                if new_keys:
+                    members_add(acting_user=user, submission_id=submission.pk, keys=new_keys)
                 result = submission_save(acting_user=user, submission_id=submission.pk, changes=changes,
                                          explanations=data["explanations"] or None, base_revision=base_revision)
                 if result.errors or result.conflicts:
@@ -165,8 +132,14 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return Response({"detail": "部分指标填写有误，本次未保存任何数值。", "code": "invalid", "errors": result.errors,
                              "revision": Submission.objects.get(pk=submission.pk).revision},
                             status=status.HTTP_400_BAD_REQUEST)
-        fresh = self.get_queryset().get(pk=submission.pk)
-        body = self.get_serializer(fresh).data
+        try:
+            fresh = self.get_queryset().get(pk=submission.pk)
+            body = self.get_serializer(fresh).data
+        except DatabaseError:
+            # Committed: say so even when the fresh state cannot be read back (a dropped connection), so no
+            # client retries a save that happened.
+            body = {"id": submission.pk, "revision": result.revision,
+                    "detail": "已保存；最新内容暂时无法读取，请稍后刷新。"}
         body["saved"] = result.saved
         return Response(body)
 

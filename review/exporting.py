@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from reporting.catalog_loader import member_definition
 from reporting.models import Submission, Task
 from reporting.selectors import submissions_for
 
-from .selectors import audit_trail, board_sheet_rows, progress_board
+from .selectors import audit_trail, board_sheet_rows, is_supervisor, progress_board
 
 ACTION_LABELS = {"start": "开始填报", "submit": "上报", "approve": "审核通过", "reject": "驳回", "recheck": "复核通过",
                  "recheck_reject": "复核驳回", "withdraw": "撤销审核", "reopen": "延期填报", "rectify": "抽检整改", "rectify_done": "整改完成"}
@@ -29,6 +30,8 @@ ACTION_LABELS = {"start": "开始填报", "submit": "上报", "approve": "审核
 def progress_export(user: User | None, task: Task, params: dict) -> Iterator[Any]:
     if user is None:
         raise Http404("进度明细须由用户导出。")
+    if not is_supervisor(user):  # the page answers 403 to fillers; so does its export
+        raise PermissionDenied("只有审核、分析和管理用户可以导出进度明细。")
     board = progress_board(user, task, unit_code=params.get("unit") or None, form=params.get("form") or None,
                            status=params.get("status") or None, name=params.get("name") or None)
     header, rows = board_sheet_rows(board)
@@ -61,5 +64,5 @@ def submission_audit_export(user: User | None, task: Task, params: dict) -> Iter
 
 
 def register_kinds() -> None:
-    register("progress", progress_export, label="进度明细")
+    register("progress", progress_export, label="进度明细", allowed=is_supervisor)
     register("submission_audit", submission_audit_export, label="报表修改记录")

@@ -71,14 +71,40 @@ class SubmissionDetailSerializer(SubmissionListSerializer):
                 for c in obj.field_comments.all()]
 
 
+# Work per request is bounded (and linear: new members are added in one batch, evaluated once).
+MAX_MEMBERS_PER_REQUEST = 100
+MAX_VALUES_PER_REQUEST = 1000
+
+
 class SubmissionPatchSerializer(serializers.Serializer):
     values = serializers.DictField(required=False, default=dict, help_text="指标代码 → 原始输入")
     members = serializers.DictField(child=serializers.DictField(), required=False, default=dict,
                                     help_text="成员单位 key → {指标代码 → 原始输入}；未知 key 会新增一个成员单位")
     explanations = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False,
                                          default=dict, help_text="合理性审核规则代码 → 填写说明（空串删除）")
-    base_revision = serializers.IntegerField(required=False, allow_null=True, min_value=0,
-                                             help_text="客户端读取时的 revision；他人已修改的同一指标返回 409")
+    base_revision = serializers.IntegerField(
+        required=True, min_value=0, help_text="必填：客户端读取时的 revision；他人此后修改过的同一指标或说明返回 409",
+        error_messages={"required": "必须提供 base_revision（读取报表时的 revision），以免覆盖他人的修改。",
+                        "null": "必须提供 base_revision（读取报表时的 revision），以免覆盖他人的修改。"})
+
+    def validate_values(self, values: dict) -> dict:
+        if len(values) > MAX_VALUES_PER_REQUEST:
+            raise serializers.ValidationError(f"一次最多保存 {MAX_VALUES_PER_REQUEST} 项。")
+        return values
+
+    def validate_members(self, members: dict) -> dict:
+        if len(members) > MAX_MEMBERS_PER_REQUEST:
+            raise serializers.ValidationError(f"一次最多提交 {MAX_MEMBERS_PER_REQUEST} 个成员单位，请分批保存。")
+        if sum(len(v) for v in members.values()) > MAX_VALUES_PER_REQUEST * 10:
+            raise serializers.ValidationError("一次提交的成员单位指标过多，请分批保存。")
+        if any(len(str(key)) > 64 for key in members):
+            raise serializers.ValidationError("成员单位 key 过长（不超过64个字符）。")
+        return members
+
+    def validate_explanations(self, explanations: dict) -> dict:
+        if len(explanations) > MAX_VALUES_PER_REQUEST:
+            raise serializers.ValidationError(f"一次最多保存 {MAX_VALUES_PER_REQUEST} 条说明。")
+        return explanations
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from exports.actions import export_request
 from exports.models import ExportJob
@@ -108,6 +108,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 # --- one submission ---------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def submission_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = submission_for(request.user, pk)
     definition = submission.form_version.definition
@@ -283,6 +284,7 @@ def comment_answer(request: HttpRequest, pk: int, comment_id: int) -> HttpRespon
 
 
 @login_required
+@require_safe
 def audit(request: HttpRequest, pk: int) -> HttpResponse:
     submission = submission_for(request.user, pk)
     if request.GET.get("format") == "xlsx":
@@ -302,6 +304,7 @@ def audit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- progress board ---------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def progress(request: HttpRequest) -> HttpResponse:
     _require_supervisor(request)
     task = _task(request)
@@ -336,6 +339,7 @@ def _form_choices(task: Task) -> list[tuple[str, str]]:
 # --- notifications ----------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def notifications(request: HttpRequest) -> HttpResponse:
     mine = Notification.objects.filter(recipient=request.user)
     only_unread = request.GET.get("unread") == "1"

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh run
+# The demo runs the development server with DEBUG on (never in production: see docker-compose.yml).
+export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
 .venv/bin/python manage.py migrate --noinput -v 0
 .venv/bin/python manage.py seed_demo
 echo "平台地址: http://127.0.0.1:8000/   (Ctrl+C 停止)"

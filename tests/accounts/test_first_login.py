@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from accounts import actions
-from accounts.models import AuditEvent, Role, UnitLevel, User
+from accounts.actions import token_issue
+from accounts.models import ApiToken, AuditEvent, Role, UnitLevel, User
 from tests.accounts.conftest import PASSWORD, api_token, web_login
 
 pytestmark = pytest.mark.urls("tests.accounts.urls_api")
@@ -54,12 +54,12 @@ def test_it_issues_no_api_token_before_the_change(newcomer, client):
     response = api_token(client, "3701001-2", PASSWORD)
     assert response.status_code == 403
     assert "首次登录" in response.json()["detail"]
-    assert not Token.objects.filter(user=newcomer).exists()
+    assert not ApiToken.objects.filter(user=newcomer).exists()
 
 
 def test_it_refuses_an_existing_token_of_an_account_that_must_change_its_password(newcomer, client):
-    token = Token.objects.create(user=newcomer)
-    response = client.get("/api/test/whoami/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = token_issue(acting_user=newcomer)
+    response = client.get("/api/test/whoami/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 403
     assert "首次登录" in response.json()["detail"]
 

@@ -27,11 +27,11 @@ def fill(cast: Cast) -> Callable[..., Submission]:
 @pytest.fixture
 def api() -> Callable[[User], APIClient]:
     def _client(user: User) -> APIClient:
-        from rest_framework.authtoken.models import Token
+        from accounts.actions import token_issue
 
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, key = token_issue(acting_user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return _client

@@ -68,7 +68,7 @@ def test_it_answers_400_per_field_and_saves_nothing(cast, api):
     submission = cast.submission(cast.jinan_urban, "t3")
     bad, good = _fields(submission, "count", 2)
     response = api(cast.jinan_urban).patch(
-        f"/api/submissions/{submission.pk}/", {"values": {bad: "很多", good: "12", "nope": "1"}}, format="json")
+        f"/api/submissions/{submission.pk}/", {"values": {bad: "很多", good: "12", "nope": "1"}, "base_revision": 0}, format="json")
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert set(errors) == {bad, "nope"}
@@ -81,7 +81,8 @@ def test_it_answers_409_with_both_values_on_a_concurrent_edit(cast, api):
     submission = cast.submission(cast.jinan_urban, "t3")
     surgeries, cmi = _fields(submission, "count", 2)
     client = api(cast.jinan_urban)
-    client.patch(f"/api/submissions/{submission.pk}/", {"values": {surgeries: "100", cmi: "11"}}, format="json")
+    client.patch(f"/api/submissions/{submission.pk}/", {"values": {surgeries: "100", cmi: "11"}, "base_revision": 0},
+                 format="json")
     seen = client.get(f"/api/submissions/{submission.pk}/").json()["revision"]
     # Someone else (another clerk of the same hospital, in another window) saves first …
     other = APIClient()
@@ -109,7 +110,7 @@ def test_it_adds_member_entries_sent_under_a_new_key(cast, api):
     sub = cast.task.task_forms.get(form_code=submission.form_version.definition["subform"]).version.definition
     code = next(f["code"] for f in sub["fields"] if f["type"] == "count")
     response = api(cast.jinan_urban).patch(
-        f"/api/submissions/{submission.pk}/", {"members": {"m-1": {code: "5000"}}}, format="json")
+        f"/api/submissions/{submission.pk}/", {"members": {"m-1": {code: "5000"}}, "base_revision": 0}, format="json")
     assert response.status_code == 200, response.json()
     members = response.json()["members"]
     assert members[0]["key"] == "m-1" and members[0]["values"][code] == 5000
@@ -117,9 +118,9 @@ def test_it_adds_member_entries_sent_under_a_new_key(cast, api):
 
 def test_it_refuses_edits_from_reviewers_and_on_locked_forms(cast, api, fill):
     submission = fill(cast.jinan_urban, "t3", state="submitted")
-    assert api(cast.jinan_reviewer).patch(f"/api/submissions/{submission.pk}/", {"values": {"x": "1"}},
+    assert api(cast.jinan_reviewer).patch(f"/api/submissions/{submission.pk}/", {"values": {"x": "1"}, "base_revision": submission.revision},
                                           format="json").status_code == 403
-    response = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {"x": "1"}},
+    response = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {"x": "1"}, "base_revision": submission.revision},
                                            format="json")
     assert response.status_code == 409 and "不能修改" in response.json()["detail"]
 
@@ -169,7 +170,7 @@ def test_it_answers_404_for_a_form_outside_the_scope(cast, api, fill):
     submission = fill(cast.jinan_urban, "t3", state="submitted")
     for action in ("submit", "approve", "reject", "recheck", "withdraw"):
         assert api(cast.qingdao_reviewer).post(f"/api/submissions/{submission.pk}/{action}/").status_code == 404
-    assert api(cast.jinan_urban2).patch(f"/api/submissions/{submission.pk}/", {"values": {}},
+    assert api(cast.jinan_urban2).patch(f"/api/submissions/{submission.pk}/", {"values": {}, "base_revision": 0},
                                         format="json").status_code == 404
 
 

@@ -57,7 +57,8 @@ def test_it_unlocks_only_the_items_field_on_the_page_the_api_and_the_template(ca
                           content_type="application/json")
     assert refused.status_code == 409
     assert "未开放修改" in refused.json()["error"]
-    refused = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {neighbour: other + 1}},
+    refused = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {neighbour: other + 1},
+                                          "base_revision": Submission.objects.get(pk=submission.pk).revision},
                                           format="json")
     assert refused.status_code == 409 and "未开放修改" in refused.json()["detail"]
     template = client.get(reverse("exports:template", args=[submission.pk])).content
@@ -68,7 +69,7 @@ def test_it_unlocks_only_the_items_field_on_the_page_the_api_and_the_template(ca
     ok = client.post(save_url, json.dumps({"changes": [{"field": field, "value": old + 3}]}),
                      content_type="application/json")
     assert ok.status_code == 200 and ok.json()["saved"] == [field]
-    ok = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {field: old + 4}},
+    ok = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {field: old + 4}, "base_revision": Submission.objects.get(pk=submission.pk).revision},
                                      format="json")
     assert ok.status_code == 200
     template = client.get(reverse("exports:template", args=[submission.pk])).content
@@ -116,7 +117,7 @@ def test_it_shows_the_diff_closes_and_settles_the_form_with_a_new_snapshot(cast,
     assert snapshot.values[field] == old + 10 and snapshot.result["evaluated_at"] == fresh.result["evaluated_at"]
     assert Transition.objects.filter(submission=submission, action="rectify_done").count() == 1
     # settled: the field is locked again
-    client_resp = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {field: old}},
+    client_resp = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {field: old}, "base_revision": Submission.objects.get(pk=submission.pk).revision},
                                               format="json")
     assert client_resp.status_code == 409
     steps = list(ItemStep.objects.filter(item_id=item_id).values_list("action", flat=True))
@@ -139,7 +140,7 @@ def test_it_sends_an_item_back_and_escalates_it(cast, sampled, api):
     up = api(cast.analyst).post(f"/api/rectifications/{item_id}/escalate/", {"note": "转现场抽查。"}, format="json")
     assert up.status_code == 200 and up.json()["state"] == "escalated"
     # escalated: the field is locked again until it is sent back
-    locked = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {field: 1}}, format="json")
+    locked = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {field: 1}, "base_revision": Submission.objects.get(pk=submission.pk).revision}, format="json")
     assert locked.status_code == 409
     again = api(cast.analyst).post(f"/api/rectifications/{item_id}/escalate/", {"note": "x"}, format="json")
     assert again.status_code == 409 and "不能升级" in again.json()["detail"]
@@ -182,7 +183,7 @@ def test_it_refuses_an_answer_after_the_deadline(cast, sampled, api):
     assert late.status_code == 409 and "已超过整改期限" in late.json()["detail"]
     assert Item.objects.get(pk=item.pk).state == "open"
     # and the field is locked again once overdue
-    locked = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {field: 1}}, format="json")
+    locked = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/", {"values": {field: 1}, "base_revision": Submission.objects.get(pk=submission.pk).revision}, format="json")
     assert locked.status_code == 409
     with pytest.raises(ItemError):
         item_answer(acting_user=cast.jinan_urban, item_id=item.pk, text="x")
