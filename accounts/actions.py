@@ -90,6 +90,12 @@ def token_issue(*, acting_user: User, name: str = "") -> tuple[ApiToken, str]:
     return token, key
 
 
+def token_mark_used(*, acting_user: User, token_id: int, now) -> None:
+    """Record when an API token was last used (the list of one's own tokens shows it). Bookkeeping of a read,
+    not a change anybody made, so no audit row; the authentication class calls it at most every five minutes."""
+    ApiToken.objects.filter(pk=token_id, user=acting_user).update(last_used_at=now)
+
+
 @transaction.atomic
 def token_revoke(*, acting_user: User, token_id: int) -> ApiToken:
     """Revoke one of the caller's own tokens (ApiToken.DoesNotExist for anybody else's: a 404)."""

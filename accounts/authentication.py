@@ -31,6 +31,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[User, object]:
         from django.utils import timezone
 
+        from .actions import token_mark_used
         from .models import ApiToken
         from .tokens import token_for_key
 
@@ -42,7 +43,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             return token.user, token
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token_mark_used(acting_user=token.user, token_id=token.pk, now=now)
         refuse_one_time_password(token.user)
         return token.user, token
 

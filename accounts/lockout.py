@@ -4,7 +4,7 @@ The pair lock (AXES_FAILURE_LIMIT, default 5) stops guessing one account from on
 hospital behind one NAT. Two more counts, over the same cool-off window, stop the sprays the pair lock misses:
 - one username from any number of addresses (FJZL_USERNAME_FAILURE_LIMIT, slow distributed guessing);
 - one address against any number of usernames (FJZL_ADDRESS_FAILURE_LIMIT, one password tried on many accounts).
-The address is config.security.client_ip (REMOTE_ADDR, or the trusted proxy's header), never a client's claim.
+The address is accounts.security.client_ip (REMOTE_ADDR, or the trusted proxy's header), never a client's claim.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from config.security import client_ip
+from accounts.security import client_ip
 
 
 def _failures(**lookup: str) -> int:

@@ -1,7 +1,7 @@
 """DRF throttles that hold without Redis and cannot be dodged with a forged header.
 
 The login throttle counts in the database cache ("throttle" in settings.CACHES); every throttle identifies an
-anonymous client by config.security.client_ip (REMOTE_ADDR, or the trusted proxy's header) instead of DRF's
+anonymous client by accounts.security.client_ip (REMOTE_ADDR, or the trusted proxy's header) instead of DRF's
 default, which believes any X-Forwarded-For.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.cache import caches
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 
-from config.security import client_ip
+from accounts.security import client_ip
 
 
 class LoginRateThrottle(ScopedRateThrottle):

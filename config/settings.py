@@ -69,7 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: forwarded headers count only when they come from the configured reverse proxy.
-    "config.security.TrustedProxyMiddleware",
+    "accounts.security.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Chinese JSON errors for the API and script requests; 405 for methods the pages never take (config.errors).
@@ -170,7 +170,7 @@ FJZL_USERNAME_FAILURE_LIMIT = int(os.environ.get("FJZL_USERNAME_FAILURE_LIMIT", 
 FJZL_ADDRESS_FAILURE_LIMIT = int(os.environ.get("FJZL_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 # The address axes counts: REMOTE_ADDR, or the proxy's header only from a trusted proxy (never a client's claim).
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -298,7 +298,7 @@ LOGGING = {
 # --- Transport security -------------------------------------------------------------------------------------
 # Production runs behind the reverse proxy of docker-compose.yml (deploy/nginx.conf): it terminates TLS and
 # overwrites X-Forwarded-Proto and X-Real-IP; the application port is published to nobody else. Forwarded
-# headers are honoured only from the addresses in FJZL_TRUSTED_PROXIES (config.security.TrustedProxyMiddleware
+# headers are honoured only from the addresses in FJZL_TRUSTED_PROXIES (accounts.security.TrustedProxyMiddleware
 # removes them from any other peer), so a client cannot claim HTTPS or another address.
 HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
 FJZL_TRUSTED_PROXIES = env_list("FJZL_TRUSTED_PROXIES")  # addresses or CIDRs of the proxy, e.g. 172.16.0.0/12

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from config.security import healthz
+from accounts.security import healthz
 
 from . import pages
 

@@ -176,11 +176,15 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
                 raise FieldLocked(f"“{spec.get('label', code)}”未开放修改：报表状态为“{submission.get_status_display()}”，"
                                   "只有整改要求所指的指标可以修改。")
             if stale:
-                if history is None:
-                    history = _changes_since(submission, base_revision)
-                # The client's view of the field: its own `base`, else the value at `base_revision` read from
-                # the audit trail here, under the row lock, so check and write cannot be overtaken.
-                base = change["base"] if "base" in change else history.values.get((member_key, code), old)
+                # The client's view of the field: its own `base` (the page sends one per field), else the value at
+                # `base_revision` read from the audit trail here, under the row lock, so check and write cannot be
+                # overtaken. Only a change without `base` pays for reading the trail.
+                if "base" in change:
+                    base = change["base"]
+                else:
+                    if history is None:
+                        history = _changes_since(submission, base_revision)
+                    base = history.values.get((member_key, code), old)
                 if base != old:
                     result.conflicts.append(Conflict(field=code, member=member_key, label=spec.get("label", code),
                                                      yours=new, theirs=old, by="", at=""))

@@ -113,7 +113,7 @@ def test_it_sends_hsts_csp_and_secure_cookies_in_production(client, settings, ca
 def test_it_ignores_forwarded_headers_from_anyone_but_the_proxy(client, settings):
     from django.test import RequestFactory
 
-    from config.security import client_ip
+    from accounts.security import client_ip
 
     settings.FJZL_TRUSTED_PROXIES = ["10.0.0.0/8"]
     settings.FJZL_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"

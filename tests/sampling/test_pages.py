@@ -96,8 +96,10 @@ def test_it_raises_an_item_on_a_report_section_which_the_unit_answers(cast, appr
     assert response.json()["label"] == "自评报告：2.3"
     assert open_report_sections(submission.pk) == {"2.3"}
     # no field of the form opens for a report item
+    submission.refresh_from_db()
     locked = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/",
-                                         {"values": {free_field(submission): 1}}, format="json")
+                                         {"values": {free_field(submission): 1}, "base_revision": submission.revision},
+                                         format="json")
     assert locked.status_code == 409
     no_text = api(cast.jinan_urban).post(f"/api/rectifications/{response.json()['id']}/answer/", {}, format="json")
     assert no_text.status_code == 400 and "说明" in no_text.json()["detail"]

@@ -224,7 +224,9 @@ def test_it_needs_a_new_deadline_to_send_back_an_overdue_item_and_notifies_on_es
                                   {"note": "请附依据。", "deadline": _deadline(3)}, format="json")
     assert back.status_code == 200 and back.json()["deadline"] == _deadline(3)
     ok = api(cast.jinan_urban).patch(f"/api/submissions/{submission.pk}/",
-                                     {"values": {field: submission.values[field] + 1}}, format="json")
+                                     {"values": {field: submission.values[field] + 1},
+                                      "base_revision": Submission.objects.get(pk=submission.pk).revision},
+                                     format="json")
     assert ok.status_code == 200
     api(cast.analyst).post(f"/api/rectifications/{item.pk}/escalate/", {"note": "转现场核查。"}, format="json")
     assert Notification.objects.filter(recipient=cast.nation_reviewer, verb="rectification_escalated").exists()
