@@ -37,7 +37,7 @@ def event(name: str) -> EventKind:
 
 
 for _name, _category, _label in [
-    ("submitted", Category.REVIEW_TODO, "报表已上报，待审核"),
+    ("submitted", Category.REVIEW_PENDING, "报表已上报，待审核"),
     ("approved", Category.REVIEW_RESULT, "报表审核通过"),
     ("rejected", Category.REVIEW_RESULT, "报表被驳回"),
     ("rechecked", Category.REVIEW_RESULT, "报表复核通过"),

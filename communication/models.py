@@ -160,7 +160,7 @@ class FaqEntry(models.Model):
 class Category(models.TextChoices):
     """What a message is about; each can be unsubscribed on its own."""
 
-    REVIEW_TODO = "review_todo", "待审核提醒"
+    REVIEW_PENDING = "review_todo", "待审核提醒"
     REVIEW_RESULT = "review_result", "审核结果与批注"
     REMINDER = "reminder", "催报与逾期提醒"
     QA = "qa", "留言板答复"
