@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 
@@ -29,8 +34,44 @@ def cast(db) -> Cast:
     return build_cast()
 
 
+REAL_CELERY_LOCK = Path(tempfile.gettempdir()) / "fjzl-real-celery.lock"
 
 
+@pytest.fixture
+def real_celery():
+    """The real Redis broker, for a test that starts a real Celery worker.
+
+    Every such test, in any xdist worker and in any other test run on this machine, shares Redis' default queue:
+    a worker started by one test would take another test's message and look for its row in the wrong database.
+    So they run one at a time (an exclusive file lock) and each starts and ends with an empty queue, including the
+    unacknowledged messages a killed worker leaves behind."""
+    from config.celery import app
+
+    url = os.environ["REDIS_URL"]
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "result_backend")}
+    with REAL_CELERY_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            app.conf.task_always_eager = False
+            app.conf.broker_url = url
+            app.conf.result_backend = url
+            app._after_fork()  # drop pooled connections to the previous broker
+            _empty_broker(app)
+            yield app
+        finally:
+            app.conf.update(saved)
+            app._after_fork()
+            _empty_broker(app, url)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _empty_broker(app, url: str | None = None) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url or app.conf.broker_url)
+    queue = app.conf.task_default_queue
+    client.delete(*client.keys(f"{queue}*"), "unacked", "unacked_index", "unacked_mutex")
+    client.close()
 
 
 @pytest.fixture(autouse=True)

@@ -31,27 +31,21 @@ def _wait(predicate, seconds: float = 45.0) -> bool:
 
 @needs_redis
 @pytest.mark.django_db(transaction=True)
-def test_it_sends_a_scheduled_reminder_from_beat_through_a_worker(mailable, settings, tmp_path):
+def test_it_sends_a_scheduled_reminder_from_beat_through_a_worker(mailable, settings, tmp_path, real_celery):
     from celery.beat import Service
     from celery.contrib.testing.worker import start_worker
 
-    from config.celery import app
-
+    app = real_celery
     cast = mailable
     Task.objects.filter(pk=cast.task.pk).update(window_close=timezone.now() + timedelta(days=1))
     sink = SmtpSink().start()
     sink.use(settings)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = os.environ["REDIS_URL"]
-    app.conf.result_backend = os.environ["REDIS_URL"]
     # The schedule entry of settings.CELERY_BEAT_SCHEDULE, run every second instead of daily at 08:00.
     entry = dict(settings.CELERY_BEAT_SCHEDULE["communication-reminders"], schedule=1.0)
     app.conf.beat_schedule = {"communication-reminders": entry}
     beat = Service(app, max_interval=1, schedule_filename=str(tmp_path / "beat-schedule"))
     beat_thread = threading.Thread(target=beat.start, daemon=True)
     try:
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(app.conf.task_default_queue)
         with start_worker(app, perform_ping_check=False, pool="solo", concurrency=1, shutdown_timeout=30):
             beat_thread.start()
             assert _wait(lambda: any(m.recipients == ["3701001@demo.invalid"] for m in sink.messages))

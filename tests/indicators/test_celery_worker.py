@@ -14,15 +14,12 @@ pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs R
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_reevaluates_on_a_real_worker_after_a_rule_change(cast, settings):
+def test_it_reevaluates_on_a_real_worker_after_a_rule_change(cast, settings, real_celery):
     from celery.contrib.testing.worker import start_worker
 
-    from config.celery import app
     from indicators.actions import task_catalog_update
 
-    app.conf.task_always_eager = False
-    app.conf.broker_url = os.environ["REDIS_URL"]
-    app.conf.result_backend = os.environ["REDIS_URL"]
+    app = real_celery
     sub = cast.submission(cast.jinan_urban, "t3")
     actions.submission_save(acting_user=cast.jinan_urban, submission_id=sub.pk,
                             changes=[{"field": "total_surgeries", "value": 100},

@@ -69,16 +69,10 @@ def _wait(job_id: int, states: set[str], timeout: float) -> ExportJob:
 
 
 @pytest.fixture
-def real_broker():
+def real_broker(real_celery):
     import tests.prod.slow_kind  # noqa: F401  (registers "slow" in this process too)
-    from config.celery import app
 
-    _point_broker(REDIS_URL)
-    app.control.purge()
-    yield app
-    app.control.purge()
-    app.conf.task_always_eager = True
-    app._after_fork()
+    return real_celery
 
 
 @needs_redis
