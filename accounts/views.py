@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_safe
 
 from . import actions
 from .models import ApiToken
@@ -62,6 +63,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def profile(request: HttpRequest) -> HttpResponse:
     """个人信息: who the user is, which unit, role and the last login; links to 修改密码."""
     return render(request, "registration/profile.html", {"profile_user": request.user})

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
 from reporting.models import Task
@@ -35,6 +35,7 @@ def _page(request: HttpRequest, qs):
 # --- notices ---------------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def notices(request: HttpRequest, kind: str = NoticeKind.NOTICE) -> HttpResponse:
     qs = selectors.notices_for(request.user, kind=kind)
     task_code = request.GET.get("task", "")
@@ -56,11 +57,13 @@ def notices(request: HttpRequest, kind: str = NoticeKind.NOTICE) -> HttpResponse
 
 
 @login_required
+@require_safe
 def downloads(request: HttpRequest) -> HttpResponse:
     return notices(request, kind=NoticeKind.DOWNLOAD)
 
 
 @login_required
+@require_safe
 def notice(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.notice_for(request.user, pk)
     actions.notices_mark_read(acting_user=request.user, notice_ids=[item.pk])
@@ -121,6 +124,7 @@ def notices_read_all(request: HttpRequest) -> HttpResponse:
 # --- 留言板 -----------------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def questions(request: HttpRequest) -> HttpResponse:
     params = {k: request.GET.get(k, "").strip() for k in ("q", "category", "status", "form", "field")}
     qs = selectors.search_questions(selectors.questions_for(request.user), text=params["q"],
@@ -165,6 +169,7 @@ def question_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def question_similar(request: HttpRequest) -> JsonResponse:
     """Answered questions and FAQ entries like the draft (for a client that suggests while typing)."""
     found = selectors.similar_answered(request.user, request.GET.get("q", "")[:2000],
@@ -174,6 +179,7 @@ def question_similar(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
+@require_safe
 def question(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.question_for(request.user, pk)
     label = catalog.field_label(item.form_code, item.field_code or None) if item.form_code else None
@@ -221,6 +227,7 @@ def faq_promote(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def faq(request: HttpRequest) -> HttpResponse:
     qs = FaqEntry.objects.filter(active=True)
     text = request.GET.get("q", "").strip()
@@ -250,6 +257,7 @@ def faq_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def stats(request: HttpRequest) -> HttpResponse:
     if not selectors.can_see_stats(request.user):
         raise PermissionDenied("只有分析用户和平台管理员可以查看该页面。")

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,12 @@ def handler500(request: HttpRequest) -> HttpResponse:
         return HttpResponseServerError(loader.get_template("500.html").render({"bare": True}))
 
 
+@require_safe
 def api_docs(request: HttpRequest) -> HttpResponse:
     """Swagger UI from drf-spectacular-sidecar's static files; the schema URL travels in a data attribute."""
     return render(request, "api/swagger.html", {"schema_url": reverse("api-schema")})
 
 
+@require_safe
 def api_redoc(request: HttpRequest) -> HttpResponse:
     return render(request, "api/redoc.html", {"schema_url": reverse("api-schema")})

@@ -190,6 +190,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def task_history(request: HttpRequest) -> HttpResponse:
     """任务/表期 history: every task the user's unit took part in, newest first, with its forms. Forms of a
     task whose window has closed open read-only (edit_state says why)."""

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -199,11 +199,11 @@ def manage(request: HttpRequest, task_code: str) -> HttpResponse:
                                          decision=request.POST.get("decision", ""))
                 messages.success(request, "异议已处理。")
             else:
-                messages.error(request, "未知操作。")
+                return HttpResponseBadRequest("未知操作。")
         except actions.ResultsError as e:
             _fail(request, e)
         except (KeyError, ValueError):
-            messages.error(request, "请求参数有误。")
+            return HttpResponseBadRequest("请求参数有误。")
         return redirect("results:manage", task_code=task.code)
     releases = list(Release.objects.filter(task=task).order_by("-version"))
     objections = (Objection.objects.filter(release__task=task).select_related("unit", "filed_by", "release",
@@ -226,6 +226,8 @@ def targets(request: HttpRequest) -> HttpResponse:
     _analyst_or_reviewer(request)
     user = request.user
     if request.method == "POST":
+        if not services.is_level(user, UnitLevel.PROVINCE, UnitLevel.CITY):
+            raise PermissionDenied("只有省级或市级审核、分析用户可以设定本地目标。")
         try:
             if request.POST.get("remove"):
                 actions.local_target_remove(acting_user=user, target_id=int(request.POST["remove"]))
@@ -271,6 +273,8 @@ def schemes(request: HttpRequest) -> HttpResponse:
                 actions.scheme_adjust(acting_user=user, base_id=int(request.POST["scheme"]), weights=weights,
                                       added=added, reason=request.POST.get("reason", ""))
                 messages.success(request, "已保存调整后的评分方案（草案），可先试算再采用。")
+            else:
+                return HttpResponseBadRequest("未知操作。")
         except actions.ResultsError as e:
             _fail(request, e)
         except (KeyError, ValueError, TypeError):

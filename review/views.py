@@ -9,19 +9,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.models import Role
 from exports.actions import export_request
 from exports.models import ExportJob
 from reporting.catalog_loader import member_definition
 from reporting.models import Status, Submission, Task, TaskForm
 from reporting.selectors import current_task, submission_for
-from reporting.workflow import TRANSITIONS, TransitionError, allowed_actions
+from reporting.workflow import TRANSITIONS, Actor, TransitionError, actor_kinds, allowed_actions
 
 from . import actions, hooks, selectors
 from .exporting import register_kinds
@@ -55,6 +56,13 @@ def _require_supervisor(request: HttpRequest) -> None:
         raise PermissionDenied("只有审核、分析和管理用户可以查看该页面。")
 
 
+def _require_actor(request: HttpRequest, submission: Submission, actor: str, label: str) -> None:
+    """403 for a user who holds no such workflow role on this submission at all (e.g. an analyst posting 上报);
+    a role holder refused for the status or a missing reason gets the message on the page instead."""
+    if actor not in actor_kinds(request.user, submission):
+        raise PermissionDenied(f"您无权对该单位的报表执行“{label}”。")
+
+
 def _export(request: HttpRequest, kind: str, task: Task, params: dict, fallback: str) -> HttpResponse:
     """Build an export right away through the exports app and hand over its download."""
 
@@ -73,6 +81,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     _require_supervisor(request)
     task = _task(request)
     if request.method == "POST":
+        if request.user.role != Role.REVIEWER:
+            raise PermissionDenied("只有审核用户可以批量审核通过。")
         ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
         if not ids:
             messages.warning(request, "请先勾选要审核通过的报表。")
@@ -172,6 +182,7 @@ def _entry_url(pk: int) -> str:
 @require_POST
 def submission_submit(request: HttpRequest, pk: int) -> HttpResponse:
     submission = submission_for(request.user, pk)
+    _require_actor(request, submission, TRANSITIONS["submit"].actor, "上报")
     back = _next(request, reverse("review:submission", args=[pk]))
     try:
         outcome = actions.submission_submit(acting_user=request.user, submission_id=submission.pk)
@@ -221,6 +232,10 @@ def _deadline(raw: str) -> datetime | None:
 def submission_act(request: HttpRequest, pk: int) -> HttpResponse:
     submission = submission_for(request.user, pk)
     action = request.POST.get("action", "")
+    rule = TRANSITIONS.get(action)
+    if rule is None or not rule.offered:
+        return HttpResponseBadRequest(f"未知操作：{action}")
+    _require_actor(request, submission, rule.actor, rule.label)
     reason = request.POST.get("reason", "")
     back = _next(request, reverse("review:submission", args=[pk]))
     try:
@@ -255,6 +270,7 @@ def submission_act(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     submission = submission_for(request.user, pk)
+    _require_actor(request, submission, Actor.SUPERVISOR, "批注")
     back = _next(request, reverse("review:submission", args=[pk]))
     try:
         actions.field_comment_add(acting_user=request.user, submission_id=submission.pk,

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from accounts.models import Unit
 from accounts.scoping import can_see_unit
@@ -24,6 +24,7 @@ from .selectors import plan_for, report_for, task_plans
 
 
 @login_required
+@require_safe
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The report editor of one unit and task (read-only for supervisors and once submitted)."""
     submission = submission_for(request.user, pk)
