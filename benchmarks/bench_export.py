@@ -34,6 +34,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,9 @@ def bench_url(reseed: bool) -> str:
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # DEBUG stays off (it keeps every query in memory): the run gets a random key of its own.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_HTTPS", "0")  # in-process clients speak plain HTTP: no SSL redirect
     os.environ.setdefault("FJZL_MEDIA_ROOT", tempfile.mkdtemp(prefix="fjzl-bench-media-"))
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"

@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -280,7 +281,7 @@ def main() -> None:
     env = dict(os.environ)
     env["DATABASE_URL"] = bench_database_url()
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0",
-                "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or "bench-load-" + os.urandom(16).hex(),
+                "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
                 "DJANGO_SECURE_COOKIES": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "LOG_LEVEL": "ERROR"})
     print(f"database {env['DATABASE_URL'].rpartition('@')[2]}; seeding {args.fillers} alliances × "

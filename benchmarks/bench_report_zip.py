@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -48,6 +49,9 @@ def peak_mb() -> float:
 def setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # DEBUG stays off (it keeps every query in memory): the run gets a random key of its own.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_HTTPS", "0")  # in-process clients speak plain HTTP: no SSL redirect
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     os.environ["DJANGO_DEBUG"] = "0"  # DEBUG keeps every query in memory, which would look like a leak
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"

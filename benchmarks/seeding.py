@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -60,6 +61,9 @@ def bench_database(name: str | None = None) -> str:
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
         where = f"SQLite {tmp}/bench.sqlite3"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # DEBUG stays off (it keeps every query in memory): the run gets a random key of its own.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_HTTPS", "0")  # in-process clients speak plain HTTP: no SSL redirect
     os.environ.setdefault("FJZL_VAR_DIR", tempfile.mkdtemp(prefix="fjzl-bench-var-"))
     import django
 
