@@ -35,6 +35,7 @@ SUBJECTS = {
     "rectification_answered": "整改已回复：{unit}《{form}》",
     "rectification_closed": "整改事项已关闭：《{form}》",
     "rectification_reopened": "整改事项重新打开：《{form}》",
+    "rectification_due": "整改事项到期提醒：《{form}》",
 }
 REVIEWER_VERBS = {"submitted", "answered", "rectification_answered"}
 

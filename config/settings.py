@@ -365,5 +365,8 @@ CELERY_BEAT_SCHEDULE = {
                                 "schedule": crontab(hour=8, minute=0)},
     "communication-flush": {"task": "communication.tasks.flush_deliveries", "schedule": 60.0},
     "communication-digests": {"task": "communication.tasks.send_digests", "schedule": crontab(hour=17, minute=30)},
+    "sampling-remind-due-items": {"task": "sampling.remind_due_items", "schedule": crontab(hour=8, minute=10)},
 }
+# 整改事项到期: the unit is reminded daily from this many days before an item's deadline (and once the day after).
+FJZL_RECTIFICATION_REMIND_DAYS = int(os.environ.get("FJZL_RECTIFICATION_REMIND_DAYS", "2"))
 RESULTS_MIN_CELL_UNITS = int(os.environ.get("RESULTS_MIN_CELL_UNITS", "3"))

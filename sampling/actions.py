@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -322,6 +323,35 @@ def item_escalate(*, acting_user: User, item_id: int, note: str) -> Item:
                f"{_who(acting_user)}将{item.unit.name}的整改要求“{item.label}”升级：{note.strip()}",
                exclude=acting_user)
     return item
+
+
+def items_remind_due(*, today: dt.date | None = None, days_ahead: int | None = None) -> list[int]:
+    """The daily 整改事项到期 reminder (beat: sampling.remind_due_items): the fillers of every unit with an item
+    still awaiting its answer (待整改) whose deadline is within `days_ahead` days, or passed yesterday, get one
+    in-app notification per item (and the mail the communication app makes of it). At most one reminder per item
+    and day, however often it runs; returns the ids of the items reminded."""
+    from review.actions import notify
+
+    today = today or timezone.localdate()
+    days_ahead = settings.FJZL_RECTIFICATION_REMIND_DAYS if days_ahead is None else days_ahead
+    window = (today - dt.timedelta(days=1), today + dt.timedelta(days=days_ahead))
+    reminded: list[int] = []
+    with transaction.atomic():
+        due = (Item.objects.select_for_update(skip_locked=True, of=("self",))
+               .filter(state=ItemState.OPEN, deadline__range=window)
+               .exclude(reminded_on=today).select_related("submission", "unit").order_by("deadline", "id"))
+        for item in due:
+            left = (item.deadline - today).days
+            when = (f"已于{item.deadline:%Y-%m-%d}到期，请立即答复" if left < 0 else
+                    "今天到期，请今天内答复" if left == 0 else f"将于{item.deadline:%Y-%m-%d}到期（还有{left}天），请按期答复")
+            notify(_fillers(item.unit_id), item.submission, "rectification_due",
+                   f"整改要求“{item.label}”{when}：{item.text}")
+            item.reminded_on = today
+            item.save(update_fields=["reminded_on"])
+            audit(actor=None, action="rectification.remind", unit=item.unit, obj=item,
+                  deadline=item.deadline.isoformat(), day=today.isoformat())
+            reminded.append(item.pk)
+    return reminded
 
 
 def _who(user: User) -> str:

@@ -92,6 +92,8 @@ class Item(models.Model):
                                   related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
     rounds = models.PositiveIntegerField(default=1)
+    # The day the unit was last reminded of the deadline (items_remind_due): at most one reminder per item a day.
+    reminded_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["deadline", "id"]
