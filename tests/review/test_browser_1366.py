@@ -174,3 +174,20 @@ def test_it_fills_a_compact_member_card_from_the_template_when_opened(live_serve
     progress = card.find_element(By.CSS_SELECTOR, ".member-progress").text
     filled, required = (int(x) for x in progress.split("/"))
     assert required > 0 and filled == required  # the demo fills every required member field
+
+
+def test_it_renders_redoc_styled_under_the_content_security_policy(live_server, browser, cast):
+    from selenium.webdriver.common.by import By
+
+    login(browser, live_server, cast.jinan_reviewer.username, PASSWORD)
+    browser.get(f"{live_server.url}/api/redoc/")
+    menu = wait(browser, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, ".menu-content"))
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".api-content h1"))
+    # ReDoc styles itself with <style> elements it creates: refused by the CSP, the menu is a full-width block
+    # on top of the page instead of the left column.
+    assert menu.size["width"] < browser.get_window_size()["width"] / 2
+    # Nothing of ReDoc's own is refused (its "powered by" logo from cdn.redoc.ly is, rightly: no outside hosts).
+    refused = [e["message"] for e in browser.get_log("browser")
+               if e.get("source") == "security" and "cdn.redoc.ly" not in e.get("message", "")]
+    assert refused == []
+    browser.save_screenshot(SHOTS.format("redoc"))
