@@ -191,3 +191,26 @@ def test_it_renders_redoc_styled_under_the_content_security_policy(live_server, 
                if e.get("source") == "security" and "cdn.redoc.ly" not in e.get("message", "")]
     assert refused == []
     browser.save_screenshot(SHOTS.format("redoc"))
+
+
+NAV_LAYOUT = """
+const links = Array.from(document.querySelectorAll('.navbar-nav .nav-link, .nav-account a, .nav-account button'));
+const nav = document.querySelector('nav.navbar').getBoundingClientRect();
+return {
+  broken: links.filter(a => a.getClientRects().length > 1 || a.getBoundingClientRect().height > 40)
+               .map(a => a.textContent.trim()),
+  outside: links.filter(a => a.getBoundingClientRect().right > window.innerWidth).map(a => a.textContent.trim()),
+  height: nav.height,
+};
+"""
+
+
+def test_it_keeps_every_header_link_on_one_line_for_the_busiest_roles(live_server, browser, cast):
+    for user in (cast.analyst, cast.jinan_reviewer, cast.jinan_urban):
+        login(browser, live_server, user.username, PASSWORD)
+        browser.get(f"{live_server.url}/")
+        layout = browser.execute_script(NAV_LAYOUT)
+        assert layout["broken"] == [] and layout["outside"] == [], (user.username, layout)
+        assert layout["height"] < 70, (user.username, layout)
+        browser.delete_all_cookies()
+    browser.save_screenshot(SHOTS.format("header"))
