@@ -33,7 +33,7 @@ def test_it_lets_a_province_object_to_its_card_and_the_nation_answer(live_server
     Select(form.find_element(By.NAME, "indicator")).select_by_value("t3.i09")
     form.find_element(By.NAME, "text").send_keys("三、四级手术例数含日间手术，口径有误，请核实。")
     click(browser, form.find_element(By.CSS_SELECTOR, "button"))
-    wait(browser).until(lambda d: "异议已提交" in d.find_element(By.TAG_NAME, "main").text)
+    wait(browser, 40).until(lambda d: "异议已提交" in d.find_element(By.TAG_NAME, "main").text)
     assert "待处理" in browser.find_element(By.ID, "objections").text
 
     login(browser, live_server, "100000-sh", PASSWORD)
@@ -43,7 +43,7 @@ def test_it_lets_a_province_object_to_its_card_and_the_nation_answer(live_server
     decide = queue.find_element(By.CSS_SELECTOR, "form.decide-form")
     decide.find_element(By.NAME, "decision").send_keys("经核实，按审核通过的报表口径计算，不予调整。")
     click(browser, decide.find_element(By.CSS_SELECTOR, 'button[value="0"]'))
-    wait(browser).until(lambda d: "异议已处理" in d.find_element(By.TAG_NAME, "main").text)
+    wait(browser, 40).until(lambda d: "异议已处理" in d.find_element(By.TAG_NAME, "main").text)
     assert Objection.objects.get().status == ObjectionStatus.REJECTED
 
     login(browser, live_server, "370000-sh", PASSWORD)
