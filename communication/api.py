@@ -24,7 +24,7 @@ def _error(e: actions.CommError) -> Response:
 
 class NoticeSerializer(serializers.ModelSerializer):
     publisher_unit = serializers.CharField(source="publisher_unit.name", read_only=True)
-    task = serializers.CharField(source="task.code", read_only=True, default=None)
+    task = serializers.CharField(source="task.code", read_only=True, default=None, allow_null=True)
     read = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField()
 
