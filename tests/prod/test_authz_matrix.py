@@ -12,8 +12,8 @@
 The objects (notices, questions, FAQ entries, report evidence and its files, sampling batches, samples and
 rectification items, scoring schemes) are built through the action layer by each province's own users
 (tests/prod/objects.py). A URL parameter the matrix cannot fill fails the test with the route's name: give it a
-factory or list it in NO_FACTORY with the reason. The figures (requests, leaks) are printed: `pytest tests/prod/test_authz_matrix.py
--s`.
+factory or list it in NO_FACTORY with the reason. The figures (requests, leaks, routes with real objects) are
+printed: `pytest tests/prod/test_authz_matrix.py -s`.
 """
 
 from __future__ import annotations
