@@ -6,7 +6,8 @@ every state, notices, questions, report evidence, rectification items, the calle
 generated bodies reach the views' real code paths and not only their 404s.
 
 Checks: no response is a server error (not_a_server_error), and every documented response matches its schema
-(response_schema_conformance). Bounded and derandomised (hypothesis' derandomize: the same requests every run).
+(response_schema_conformance). Bounded and derandomised (hypothesis' derandomize: the same requests every run);
+FJZL_FUZZ_SCALE multiplies the examples and FJZL_FUZZ_SEED draws other ones, for a longer hunt by hand.
 The figures are printed: `pytest tests/prod/test_schema_fuzz.py -s`.
 """
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra")
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
@@ -35,6 +36,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance  # noq
 ACTORS = ("jinan_urban", "jinan_reviewer", "analyst")  # a filler, a reviewer, the national analyst
 # Examples per operation, actor and mode; FJZL_FUZZ_SCALE multiplies them for a longer hunt outside CI.
 SCALE = float(os.environ.get("FJZL_FUZZ_SCALE", "1"))
+# A seed (FJZL_FUZZ_SEED) draws other requests than CI's fixed ones, for a hunt; unset, every run is the same.
+SEED = os.environ.get("FJZL_FUZZ_SEED")
 EXAMPLES = {GenerationMode.POSITIVE: round(8 * SCALE), GenerationMode.NEGATIVE: round(6 * SCALE)}
 CHECKS = [not_a_server_error, response_schema_conformance]
 
@@ -151,7 +154,8 @@ def test_it_answers_fuzzed_api_requests_without_a_server_error_and_as_documented
 def _fuzz(operation, mode, examples: int, pool: list[int], headers, tally: Tally, who: str) -> None:
     ids = st.sampled_from([*pool, None]) if pool else st.just(None)  # None: keep the generated id
 
-    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+    @seed(int(SEED or 0))
+    @settings(max_examples=examples, derandomize=SEED is None, database=None, deadline=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode), real_id=ids)
     def run(case, real_id):
