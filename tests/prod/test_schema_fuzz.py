@@ -6,7 +6,8 @@ every state, notices, questions, report evidence, rectification items, the calle
 generated bodies reach the views' real code paths and not only their 404s.
 
 Checks: no response is a server error (not_a_server_error), and every documented response matches its schema
-(response_schema_conformance). Bounded and derandomised (hypothesis' derandomize: the same requests every run);
+(response_schema_conformance). Bounded and derandomised (hypothesis' derandomize: the same generated data every
+run; the real objects' ids follow the database's sequences, so the status counts can differ between runs);
 FJZL_FUZZ_SCALE multiplies the examples and FJZL_FUZZ_SEED draws other ones, for a longer hunt by hand.
 The figures are printed: `pytest tests/prod/test_schema_fuzz.py -s`.
 """
@@ -154,7 +155,7 @@ def test_it_answers_fuzzed_api_requests_without_a_server_error_and_as_documented
 def _fuzz(operation, mode, examples: int, pool: list[int], headers, tally: Tally, who: str) -> None:
     ids = st.sampled_from([*pool, None]) if pool else st.just(None)  # None: keep the generated id
 
-    @seed(int(SEED or 0))
+    @seed(int(SEED) if SEED else 0)  # ignored under derandomize
     @settings(max_examples=examples, derandomize=SEED is None, database=None, deadline=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode), real_id=ids)
