@@ -24,7 +24,7 @@ def _error(e: actions.CommError) -> Response:
 
 class NoticeSerializer(serializers.ModelSerializer):
     publisher_unit = serializers.CharField(source="publisher_unit.name", read_only=True)
-    task = serializers.CharField(source="task.code", read_only=True, default=None)
+    task = serializers.CharField(source="task.code", read_only=True, default=None, allow_null=True)
     read = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField()
 
@@ -129,6 +129,9 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def act(self, request: Request, pk=None) -> Response:
         """答复 (answer), 补充说明 (comment), 追问 (follow_up), 转上级答复 (escalate), 关闭 (close), 重新打开 (reopen)."""
         question = self.get_object()
+        if not (selectors.is_asker(request.user, question) or selectors.can_answer(request.user, question)):
+            return Response({"detail": "只有提问单位和负责答复的审核用户可以处理该留言。", "code": "permission"},
+                            status=status.HTTP_403_FORBIDDEN)
         data = QuestionActSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:

@@ -196,6 +196,8 @@ def question(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def question_act(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.question_for(request.user, pk)
+    if not (selectors.is_asker(request.user, item) or selectors.can_answer(request.user, item)):
+        raise PermissionDenied("只有提问单位和负责答复的审核用户可以处理该留言。")
     action = request.POST.get("action", "")
     try:
         actions.question_transition(acting_user=request.user, question_id=item.pk, action=action,

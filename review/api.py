@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -39,6 +39,7 @@ from .serializers import (
 TRANSITION_STATUS = {"status": status.HTTP_409_CONFLICT, "deadline": status.HTTP_409_CONFLICT,
                      "permission": status.HTTP_403_FORBIDDEN, "reason": status.HTTP_400_BAD_REQUEST,
                      "unknown": status.HTTP_400_BAD_REQUEST}
+ERROR_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
 
@@ -67,6 +68,20 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_serializer_class(self) -> type:
         return SubmissionListSerializer if self.action == "list" else SubmissionDetailSerializer
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Every error answer has the documented shape {detail, code} (ErrorSerializer), DRF's own too: a form
+        outside the scope (404), a refused role (403), a body that does not parse (400 parse_error) or validate
+        (400 invalid, the per-field messages under "errors")."""
+        response = super().handle_exception(exc)
+        data = response.data
+        if isinstance(exc, ValidationError):
+            response.data = {"detail": "请求格式有误。", "code": "invalid", "errors": data}
+        elif isinstance(data, dict) and "detail" in data and "code" not in data:
+            code = exc.get_codes() if isinstance(exc, APIException) else None
+            response.data = {**data, "code": code if isinstance(code, str) else ERROR_CODES.get(
+                response.status_code, "error")}
+        return response
 
     def get_queryset(self) -> QuerySet[Submission]:
         qs = submissions_for(self.request.user)
