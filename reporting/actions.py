@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLevel, User, audit
@@ -86,6 +86,9 @@ class SaveResult:
     saved: list[str] = field(default_factory=list)  # "code" or "memberkey/code"
     errors: dict[str, str] = field(default_factory=dict)  # same keys → Chinese message
     conflicts: list[Conflict] = field(default_factory=list)
+    # The member entries as the save left them (locked, in position order; each with `unit_code`, the code of
+    # its member unit or None), so the caller answers without reading them again; None for forms without members.
+    members: list[MemberEntry] | None = None
 
     @property
     def revision(self) -> int:
@@ -140,9 +143,13 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
         form = catalog_for_task(submission.task)[submission.form_code]
         lead_fields = _field_specs(form)
         member_fields = _field_specs(form.subform) if form.subform is not None else {}
-        members = {m.key: m for m in MemberEntry.objects.select_for_update().filter(submission_id=submission.pk)
-                   .order_by("position", "id").only("id", "key", "values")} if form.subform is not None else {}
-        result = SaveResult(submission=submission)
+        # Locked too (of="self": not the member units joined for their codes), read after the submission's lock.
+        members = {m.key: m for m in MemberEntry.objects.select_for_update(of=("self",))
+                   .filter(submission_id=submission.pk).order_by("position", "id")
+                   .only("id", "key", "position", "values", "member_unit_id")
+                   .annotate(unit_code=F("member_unit__code"))} if form.subform is not None else {}
+        result = SaveResult(submission=submission,
+                            members=list(members.values()) if form.subform is not None else None)
         stale = base_revision is not None and base_revision != submission.revision
         history: History | None = None
         value_changes: list[ValueChange] = []
