@@ -47,7 +47,8 @@ def edit_state(user: User, submission: Submission, at=None) -> tuple[bool, str]:
 def member_rows_of(submission: Submission):
     """The member entries in position order, each with `unit_code` (its member unit's code or None)."""
     return (submission.members.order_by("position", "id")
-            .only("id", "key", "position", "values", "member_unit_id").annotate(unit_code=F("member_unit__code")))
+            .only("id", "submission_id", "key", "position", "values", "member_unit_id")
+            .annotate(unit_code=F("member_unit__code")))
 
 
 def member_payload(members: list) -> list[dict[str, Any]]:
