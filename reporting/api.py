@@ -1,6 +1,6 @@
 """JSON endpoints of the data-entry page (autosave, on-demand check, member entries).
 
-They only parse input and call reporting.actions; scoping is reporting.selectors.submission_for (404 outside
+They only parse input and call reporting.actions; scoping is reporting.selectors.submissions_for (404 outside
 the user's scope). Anonymous calls get 401 JSON rather than a login redirect, so the page can keep the
 typed values locally and ask the user to log in again.
 """
@@ -26,9 +26,9 @@ from reporting.workflow import TransitionError
 
 from . import actions
 from .models import Submission
-from .panel import client_result, live_panel
-from .selectors import submission_for, submissions_for
-from .views import edit_state, member_payload, member_rows_of
+from .panel import attach_definitions, client_result, live_panel
+from .selectors import submissions_for
+from .views import edit_state, member_payload, member_rows_of, page_submission
 
 KEY_RE = re.compile(r"^[0-9A-Za-z_-]{8,36}$")
 MAX_CHANGES = 5000
@@ -93,7 +93,7 @@ def state_payload(user, submission: Submission, members: list | None = None) -> 
 @json_login_required
 def submission_state(request: HttpRequest, pk: int) -> JsonResponse:
     """The stored values, members, explanations and cached check result of one submission."""
-    submission = submission_for(request.user, pk)
+    submission = _submission(request.user, pk)
     return JsonResponse(state_payload(request.user, submission))
 
 
@@ -119,6 +119,12 @@ def _explanations(data: dict[str, Any]) -> dict[str, str] | None:
     if not isinstance(raw, dict):
         raise BadRequest("请求格式错误：explanations 应为对象。")
     return {str(k)[:120]: "" if v is None else str(v) for k, v in raw.items()}
+
+
+def _submission(user, pk: int) -> Submission:
+    """One submission in the user's scope (reporting.selectors; 404 outside), its form version from the process's
+    cache instead of decoding the definition again."""
+    return attach_definitions(page_submission(user, pk))
 
 
 def _ensure_in_scope(user, pk: int) -> None:
@@ -181,7 +187,7 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
 def submission_check(request: HttpRequest, pk: int) -> JsonResponse:
     """Run the checks on the saved values now, without saving anything (审核 button)."""
 
-    submission = submission_for(request.user, pk)
+    submission = _submission(request.user, pk)
     submission.result = evaluate_submission(submission)  # shown, not stored: the check never writes
     return JsonResponse({"revision": submission.revision, "result": client_result(submission.result),
                          "panel": live_panel(request, submission, checked_at=timezone.now())})
@@ -191,7 +197,7 @@ def submission_check(request: HttpRequest, pk: int) -> JsonResponse:
 @json_login_required
 def member_add(request: HttpRequest, pk: int) -> JsonResponse:
     """Add a member entry under the client-made key; a retried request returns the same entry."""
-    submission = submission_for(request.user, pk)
+    submission = _submission(request.user, pk)
     data = _body(request)
     key = str(data.get("key") or "")
     if not KEY_RE.match(key):
@@ -212,8 +218,8 @@ def member_add(request: HttpRequest, pk: int) -> JsonResponse:
 @json_login_required
 def member_remove(request: HttpRequest, pk: int, key: str) -> JsonResponse:
     """Remove a member entry (and its values); removing one already gone succeeds."""
-    submission = submission_for(request.user, pk)
+    submission = _submission(request.user, pk)
     actions.member_remove(acting_user=request.user, submission_id=submission.pk, key=key)
-    saved = submission_for(request.user, submission.pk)
+    saved = _submission(request.user, submission.pk)
     return JsonResponse({"key": key, "removed": True, "revision": saved.revision, "result": client_result(saved.result),
                          "panel": live_panel(request, saved)})
