@@ -4,26 +4,30 @@ loops were most of its rendering time in the template language; the markup is th
 
 from __future__ import annotations
 
+from html import escape
+
 from django import template
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
 
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
 def _item(v: dict) -> str:
-    kind = v.get("kind", "")
+    kind = _e(v.get("kind", ""))
     explained = bool(v.get("explained"))
     member_name = v.get("member_name") or ""
     note = ""
     if kind == "soft":
         note = ('<span class="text-success">（已说明）</span>' if explained
                 else '<span class="text-muted">（须填写说明）</span>')
-    return format_html(
-        '<li class="live-item live-{}{}" data-kind="{}" data-check="{}">\n'
-        '<a href="#" data-goto-field="{}" data-goto-member="{}">{}{}</a>\n{}\n</li>',
-        kind, " is-explained" if explained else "", kind, v.get("check", ""), v.get("field", ""),
-        v.get("member", ""), f"{member_name}：" if member_name else "", v.get("message", ""), mark_safe(note))
+    return (f'<li class="live-item live-{kind}{" is-explained" if explained else ""}" data-kind="{kind}" '
+            f'data-check="{_e(v.get("check", ""))}">\n<a href="#" data-goto-field="{_e(v.get("field", ""))}" '
+            f'data-goto-member="{_e(v.get("member", ""))}">{_e(member_name) + "：" if member_name else ""}'
+            f'{_e(v.get("message", ""))}</a>\n{note}\n</li>')
 
 
 @register.simple_tag
@@ -34,25 +38,24 @@ def live_items(items: list[dict]) -> SafeString:
 
 def _indicator(i: dict) -> str:
     value, reason, unit, attained = i.get("value"), i.get("reason") or "", i.get("unit") or "", i.get("attained")
-    label = conditional_escape(i.get("label", ""))
+    label = _e(i.get("label", ""))
     if value is None and reason:
-        label = format_html('{}<div class="text-muted indicator-reason">{}</div>', label, reason)
+        label += f'<div class="text-muted indicator-reason">{_e(reason)}</div>'
     if value is None:
-        shown = format_html('<span class="text-muted" title="{}">—</span>', reason or "尚未计算")
+        shown = f'<span class="text-muted" title="{_e(reason or "尚未计算")}">—</span>'
     elif unit == "%":
-        shown = format_html("{}%", i.get("shown", ""))
+        shown = f'{_e(i.get("shown", ""))}%'
     elif unit:
-        shown = format_html('{}<span class="text-muted"> {}</span>', i.get("shown", ""), unit)
+        shown = f'{_e(i.get("shown", ""))}<span class="text-muted"> {_e(unit)}</span>'
     else:
-        shown = conditional_escape(i.get("shown", ""))
+        shown = _e(i.get("shown", ""))
     if attained is True:
-        shown += mark_safe(' <span class="badge text-bg-success">达标</span>')
+        shown += ' <span class="badge text-bg-success">达标</span>'
     elif attained is False:
-        shown += mark_safe(' <span class="badge text-bg-danger">未达标</span>')
-    return format_html('<tr data-indicator="{}"><td class="small">{}</td>\n'
-                       '<td class="text-end small text-nowrap">{}</td>\n'
-                       '<td class="text-end small text-nowrap">{}</td></tr>',
-                       i.get("code", ""), label, shown, i.get("target", ""))
+        shown += ' <span class="badge text-bg-danger">未达标</span>'
+    return (f'<tr data-indicator="{_e(i.get("code", ""))}"><td class="small">{label}</td>\n'
+            f'<td class="text-end small text-nowrap">{shown}</td>\n'
+            f'<td class="text-end small text-nowrap">{_e(i.get("target", ""))}</td></tr>')
 
 
 @register.simple_tag
