@@ -235,7 +235,7 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
             transition(submission_id=submission.pk, action="start", acting_user=acting_user)
             submission.refresh_from_db(fields=["status", "status_changed_at", "status_changed_by"])
         if touched_members:
-            MemberEntry.objects.bulk_update([members[key] for key in touched_members], ["values"])
+            _write_member_values([members[key] for key in touched_members])
         ValueChange.objects.bulk_create(value_changes)
         submission.revision += 1
         submission.updated_by = acting_user
@@ -246,6 +246,19 @@ def submission_save(*, acting_user: User, submission_id: int, changes: list[dict
         audit(actor=acting_user, action="submission_save", unit=submission.unit, obj=submission,
               fields=len(value_changes), revision=submission.revision, explanations=explained)
     return result
+
+
+def _write_member_values(entries: list[MemberEntry]) -> None:
+    """Store the values of these member entries in one statement (on PostgreSQL UPDATE … FROM VALUES: bulk_update's
+    CASE WHEN cost more to build than the rest of the save's writes)."""
+    if connection.vendor != "postgresql":
+        MemberEntry.objects.bulk_update(entries, ["values"])
+        return
+    rows = ", ".join(["(%s, %s::jsonb)"] * len(entries))
+    params = [p for m in entries for p in (m.pk, json.dumps(m.values))]
+    with connection.cursor() as cursor:
+        cursor.execute(f'UPDATE {MemberEntry._meta.db_table} AS t SET "values" = v.doc '
+                       f"FROM (VALUES {rows}) AS v(id, doc) WHERE t.id = v.id", params)
 
 
 @dataclass
