@@ -78,3 +78,37 @@ def render_row(row: Row, editable: bool) -> SafeString:
 @register.simple_tag(takes_context=True)
 def field_row(context: template.Context, row: Row) -> SafeString:
     return render_row(row, bool(context.get("editable")))
+
+
+@register.simple_tag
+def heading(item) -> SafeString:
+    """A section heading of the lead form (reporting.entry_layout.Heading), as templates/reporting/_heading.html."""
+    anchor = _e(item.anchor)
+    ident = f' id="{anchor}"' if item.anchor else ""
+    progress = (f' <span class="badge section-progress" data-progress="{anchor}">{item.filled}/{item.required}</span>'
+                if item.anchor else " ")
+    if item.level == 0:
+        return mark_safe(f'<h2 class="section-heading h5 level-0"{ident} data-anchor="{anchor}">{_e(item.title)}'
+                         f'{progress}</h2>\n')
+    if item.level == 1:
+        return mark_safe(f'<h3 class="section-heading h6 level-1"{ident} data-anchor="{anchor}">{_e(item.title)}'
+                         f'{progress}</h3>\n')
+    return mark_safe(f'<h4 class="section-heading level-2"{ident} data-anchor="{anchor}">{_e(item.title)}</h4>')
+
+
+@register.simple_tag(takes_context=True)
+def member_header(context: template.Context, card) -> SafeString:
+    """A collapsed member card (reporting.entry_layout.MemberCard without rows), as templates/reporting/
+    _member_card.html renders it: its rows are cloned from the page's one template when it is opened."""
+    unit = f' data-unit="{_e(card.unit_code)}"' if card.unit_code else ""
+    complete = " is-complete" if card.required and card.filled == card.required else ""
+    remove = ('<button type="button" class="btn btn-sm btn-outline-danger ms-auto member-remove">删除</button>'
+              if context.get("editable") else "")
+    key = _e(card.key)
+    return mark_safe(
+        f'<details class="card member-card mb-2" id="member-{key}" data-member-key="{key}"{unit}>\n'
+        f'<summary class="card-header d-flex align-items-center gap-2">\n'
+        f'<span class="member-title fw-semibold">{_e(card.title)}</span>\n'
+        f'<span class="badge member-progress{complete}" title="已填/必填">{card.filled}/{card.required}</span>\n'
+        f'<span class="member-violations"></span>\n{remove}\n</summary>\n'
+        f'<div class="card-body py-2 member-body"></div>\n</details>\n')
