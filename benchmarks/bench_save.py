@@ -7,14 +7,17 @@ The database is named after DATABASE_URL (benchmarks/seeding.py: its own name if
 the actions, then ANALYZE. In one process, in the same run:
   action  — reporting.actions.submission_save (the save itself: lock, normalise, conflict check, evaluate with
             members and previous period, write values, members, audit rows and the result);
-  request — the same save through the JSON endpoint (Django test client: middleware, session, auth, JSON);
+  request — the same save through the JSON endpoint (Django test client: middleware, session, auth, JSON, and
+            the server-rendered live panel the answer carries);
   trivial — GET of the login page by an anonymous client (the floor of any request);
   session — GET of the login page by the logged-in client: a redirect after loading the session and the user and
             renewing the session (the floor of any logged-in request).
 Each save changes one lead field and one field in three member entries, alternating values, like typing.
 Printed: ms of CPU per call (process time, so the database server's work is not counted), wall ms, SQL
 statements per call (transaction control BEGIN/COMMIT/SAVEPOINT excluded). BENCH_PROFILE=action|request prints
-a cProfile of that row first; BENCH_SHOW_SQL=1 prints each row's statements. Goal (issue 10): ≤ 10 ms application CPU, ≤ 8 queries.
+a cProfile (CPU) of that row first; BENCH_SHOW_SQL=1 prints each row's statements.
+Goal (issue 10): ≤ 10 ms application CPU, ≤ 8 queries per save (the action row); the request as close to the
+action plus the logged-in floor (the session row) as the panel allows.
 """
 
 from __future__ import annotations
