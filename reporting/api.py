@@ -1,6 +1,6 @@
 """JSON endpoints of the data-entry page (autosave, on-demand check, member entries).
 
-They only parse input and call reporting.actions; scoping is reporting.selectors.submission_for (404 outside
+They only parse input and call reporting.actions; scoping is reporting.selectors.submissions_for (404 outside
 the user's scope). Anonymous calls get 401 JSON rather than a login redirect, so the page can keep the
 typed values locally and ask the user to log in again.
 """
@@ -26,9 +26,9 @@ from reporting.workflow import TransitionError
 
 from . import actions
 from .models import Submission
-from .panel import client_result, live_panel
-from .selectors import submission_for
-from .views import edit_state, member_payload
+from .panel import attach_definitions, client_result, live_panel
+from .selectors import submissions_for
+from .views import edit_state, member_payload, member_rows_of, page_submission
 
 KEY_RE = re.compile(r"^[0-9A-Za-z_-]{8,36}$")
 MAX_CHANGES = 5000
@@ -70,9 +70,11 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
-def state_payload(user, submission: Submission) -> dict[str, Any]:
+def state_payload(user, submission: Submission, members: list | None = None) -> dict[str, Any]:
+    """`members`: the entries (with `unit_code`) when the caller holds them; read here otherwise."""
     editable, reason = edit_state(user, submission)
-    members = list(submission.members.select_related("member_unit").order_by("position", "id"))
+    if members is None:
+        members = list(member_rows_of(submission))
     return {
         "id": submission.pk,
         "revision": submission.revision,
@@ -91,7 +93,7 @@ def state_payload(user, submission: Submission) -> dict[str, Any]:
 @json_login_required
 def submission_state(request: HttpRequest, pk: int) -> JsonResponse:
     """The stored values, members, explanations and cached check result of one submission."""
-    submission = submission_for(request.user, pk)
+    submission = _submission(request.user, pk)
     return JsonResponse(state_payload(request.user, submission))
 
 
@@ -119,28 +121,48 @@ def _explanations(data: dict[str, Any]) -> dict[str, str] | None:
     return {str(k)[:120]: "" if v is None else str(v) for k, v in raw.items()}
 
 
+def _submission(user, pk: int) -> Submission:
+    """One submission in the user's scope (reporting.selectors; 404 outside), its form version from the process's
+    cache instead of decoding the definition again."""
+    return attach_definitions(page_submission(user, pk))
+
+
+def _ensure_in_scope(user, pk: int) -> None:
+    """404 unless the submission is in the user's scope (reporting.selectors; no row is loaded)."""
+    if not submissions_for(user).filter(pk=pk).exists():
+        raise Http404
+
+
 @require_POST
 @json_login_required
 def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
-    """Autosave: {base_revision, changes: [{field, member, value, base}], explanations} → saved/errors/conflicts."""
-    submission = submission_for(request.user, pk)
-    data = _body(request)
-    base_revision = data.get("base_revision")
-    if base_revision is not None and not isinstance(base_revision, int):
-        raise BadRequest("请求格式错误：base_revision 应为整数。")
-    result = actions.submission_save(acting_user=request.user, submission_id=submission.pk,
-                                     changes=_changes(data), explanations=_explanations(data),
-                                     base_revision=base_revision)
-    saved = result.submission
+    """Autosave: {base_revision, changes: [{field, member, value, base}], explanations} → saved/errors/conflicts.
+
+    The scope is not read before the save: the action lets only a filler of the submission's own unit write
+    (reporting.policy.can_edit), and that unit is always in the filler's scope. When the request or the action
+    is refused, the scope decides first, so someone who may not see the form gets 404 as from every page."""
     try:
-        payload = state_payload(request.user, saved)
-    except DatabaseError:
-        # The save has committed; a connection lost while reading the fresh state must not make the page
-        # believe (and retry) a failed save. It reloads the state with its next request.
-        log.warning("state after the committed save of submission %s not readable", saved.pk, exc_info=True)
-        payload = {"revision": saved.revision, "status": saved.status, "members": [], "stale": True}
+        data = _body(request)
+        base_revision = data.get("base_revision")
+        if base_revision is not None and not isinstance(base_revision, int):
+            raise BadRequest("请求格式错误：base_revision 应为整数。")
+        changes, explanations = _changes(data), _explanations(data)
+    except BadRequest:
+        _ensure_in_scope(request.user, pk)
+        raise
+    try:
+        result = actions.submission_save(acting_user=request.user, submission_id=pk, changes=changes,
+                                         explanations=explanations, base_revision=base_revision)
+    except Submission.DoesNotExist as exc:
+        raise Http404 from exc
+    except (actions.SaveRefused, TransitionError):
+        _ensure_in_scope(request.user, pk)
+        raise
+    saved = result.submission
+    members = result.members or []
+    payload = state_payload(request.user, saved, members)
     stored: dict[str, Any] = {}
-    member_values = {m["key"]: m["values"] for m in payload["members"]}
+    member_values = {m.key: m.values for m in members}
     for key in result.saved:
         member, _, code = key.rpartition("/")
         stored[key] = (member_values.get(member, {}) if member else saved.values).get(code)
@@ -149,8 +171,14 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
         "stored": stored,
         "errors": result.errors,
         "conflicts": [c.as_dict() for c in result.conflicts],
-        "panel": live_panel(request, saved),
     })
+    try:
+        payload["panel"] = live_panel(request, saved, member_rows=[(m.key, m.values) for m in members])
+    except DatabaseError:
+        # The save has committed; a connection lost while rendering the panel must not make the page believe
+        # (and retry) a failed save. The page keeps its panel and gets a fresh one with its next request.
+        log.warning("panel after the committed save of submission %s not readable", saved.pk, exc_info=True)
+        payload["stale"] = True
     return JsonResponse(payload)
 
 
@@ -159,7 +187,7 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
 def submission_check(request: HttpRequest, pk: int) -> JsonResponse:
     """Run the checks on the saved values now, without saving anything (审核 button)."""
 
-    submission = submission_for(request.user, pk)
+    submission = _submission(request.user, pk)
     submission.result = evaluate_submission(submission)  # shown, not stored: the check never writes
     return JsonResponse({"revision": submission.revision, "result": client_result(submission.result),
                          "panel": live_panel(request, submission, checked_at=timezone.now())})
@@ -169,7 +197,7 @@ def submission_check(request: HttpRequest, pk: int) -> JsonResponse:
 @json_login_required
 def member_add(request: HttpRequest, pk: int) -> JsonResponse:
     """Add a member entry under the client-made key; a retried request returns the same entry."""
-    submission = submission_for(request.user, pk)
+    submission = _submission(request.user, pk)
     data = _body(request)
     key = str(data.get("key") or "")
     if not KEY_RE.match(key):
@@ -190,8 +218,8 @@ def member_add(request: HttpRequest, pk: int) -> JsonResponse:
 @json_login_required
 def member_remove(request: HttpRequest, pk: int, key: str) -> JsonResponse:
     """Remove a member entry (and its values); removing one already gone succeeds."""
-    submission = submission_for(request.user, pk)
+    submission = _submission(request.user, pk)
     actions.member_remove(acting_user=request.user, submission_id=submission.pk, key=key)
-    saved = submission_for(request.user, submission.pk)
+    saved = _submission(request.user, submission.pk)
     return JsonResponse({"key": key, "removed": True, "revision": saved.revision, "result": client_result(saved.result),
                          "panel": live_panel(request, saved)})

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
@@ -17,12 +17,12 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import Role, Unit, UnitLevel, User
 
-from . import entry_layout
+from . import entry_layout, panel
 from .catalog_loader import member_definition
 from .models import Status, Submission
 from .panel import client_result
 from .policy import can_edit
-from .selectors import current_task, submission_for, submissions_for
+from .selectors import current_task, submissions_for
 
 SUBMIT_BOX_TEMPLATE = "review/_submit_box.html"
 HINT = "未开展填“0”，未统计填“--”"
@@ -32,15 +32,28 @@ def _fmt(dt) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
+def page_submission(user: User, pk: int) -> Submission:
+    """One submission in the user's scope (404 outside), without decoding its form definition: the page takes the
+    immutable form version from the per-process cache (reporting.panel.prepare)."""
+    return get_object_or_404(submissions_for(user).defer("form_version__definition"), pk=pk)
+
+
 def edit_state(user: User, submission: Submission, at=None) -> tuple[bool, str]:
     """(may edit, reason) from the one edit policy (reporting.policy.can_edit)."""
     decision = can_edit(user, submission, now=at)
     return decision.allowed, decision.reason
 
 
+def member_rows_of(submission: Submission):
+    """The member entries in position order, each with `unit_code` (its member unit's code or None)."""
+    return (submission.members.order_by("position", "id")
+            .only("id", "submission_id", "key", "position", "values", "member_unit_id")
+            .annotate(unit_code=F("member_unit__code")))
+
+
 def member_payload(members: list) -> list[dict[str, Any]]:
-    return [{"key": m.key, "position": m.position, "values": m.values,
-             "unit": m.member_unit.code if m.member_unit_id and m.member_unit else ""} for m in members]
+    """Entries as the page script holds them (entries read with `unit_code`: member_rows_of, a save's result)."""
+    return [{"key": m.key, "position": m.position, "values": m.values, "unit": m.unit_code or ""} for m in members]
 
 
 def member_header(sub_definition: dict, key: str, values: dict[str, Any], *, position: int, member_label: str,
@@ -78,6 +91,7 @@ def _submit_box_template() -> str:
 
 def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any]:
     user = request.user
+    panel.attach_definitions(submission)
     definition = submission.form_version.definition
     sub_definition = member_definition(submission)
     editable, readonly_reason = edit_state(user, submission)
@@ -89,9 +103,9 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
     member_options: list[Unit] = []
     template_card = None
     if sub_definition is not None:
-        members = list(submission.members.select_related("member_unit").order_by("position", "id"))
+        members = list(member_rows_of(submission))
         cards = [member_header(sub_definition, m.key, m.values or {}, position=i, member_label=member_label,
-                               unit_code=m.member_unit.code if m.member_unit else "")
+                               unit_code=m.unit_code or "")
                  for i, m in enumerate(members, start=1)]
         template_card = entry_layout.member_card(sub_definition, entry_layout.MEMBER_TEMPLATE_KEY, {}, position=0,
                                                 member_label=member_label)
@@ -100,6 +114,7 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
             used = {m.member_unit_id for m in members if m.member_unit_id}
             member_options = [u for u in Unit.objects.filter(parent_id=submission.unit_id, level=UnitLevel.MEMBER)
                               .order_by("sort_key", "code") if u.id not in used]
+    panel.prepare(submission, member_rows=[(m.key, m.values) for m in members])  # the panel's member names
     urls = {
         "state": reverse("submission_state_api", args=[submission.pk]),
         "save": reverse("submission_save_api", args=[submission.pk]),
@@ -158,7 +173,7 @@ def entry_context(request: HttpRequest, submission: Submission) -> dict[str, Any
 @ensure_csrf_cookie
 def submission_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """The data-entry page of one submission (read-only for reviewers, analysts and locked forms)."""
-    submission = submission_for(request.user, pk)
+    submission = page_submission(request.user, pk)
     return render(request, "reporting/entry.html", entry_context(request, submission))
 
 

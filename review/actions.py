@@ -122,11 +122,16 @@ def gate(submission: Submission) -> tuple[dict, list[dict]]:
 
 
 def member_names(submission: Submission) -> list[tuple[str, str]]:
-    """(key, display name) of the member entries in order; the name is the entry's first text value."""
+    """(key, display name) of the member entries in order; the name is the entry's first text value.
+
+    Reads the rows a caller already holds when it put them on the instance as `_member_rows` ([(key, values)] in
+    position order; reporting.panel.prepare does for the entry page and the save answer)."""
     sub = member_definition(submission)
     name_field = next((f["code"] for f in (sub or {}).get("fields", []) if f.get("type") == "text"), None)
-    return [(key, str(values.get(name_field) or "") if name_field else "")
-            for key, values in submission.members.order_by("position", "id").values_list("key", "values")]
+    rows = submission.__dict__.get("_member_rows")
+    if rows is None:
+        rows = submission.members.order_by("position", "id").values_list("key", "values")
+    return [(key, str(values.get(name_field) or "") if name_field else "") for key, values in rows]
 
 
 # --- notifications ---------------------------------------------------------------------------------------------

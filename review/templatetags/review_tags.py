@@ -15,6 +15,7 @@ from django import template
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from reporting.catalog_loader import member_definition
 from reporting.models import Status, Submission, Transition
@@ -75,7 +76,8 @@ def submit_state(context: template.Context, submission: Submission) -> dict:
                               member_names(submission)) + extra_blocking(submission) if submission.is_editable else []
     soft_explained = [v for v in result.get("violations", []) or []
                       if v.get("severity") == "soft" and v.get("explained")]
-    latest = _latest_reason(submission)
+    # read only when a template shows it (a rejection or reopening reason), not on every autosave's panel
+    latest = SimpleLazyObject(lambda: _latest_reason(submission))
     comments = label_comments(submission, list(FieldComment.objects.filter(submission=submission, resolved=False)
                                                 .select_related("author", "author__unit")))
     can_submit = is_filler and submission.status in TRANSITIONS["submit"].sources and window_open

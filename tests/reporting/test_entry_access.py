@@ -84,3 +84,18 @@ def test_it_refuses_a_save_without_the_csrf_token(cast):
                            data='{"changes": [{"field": "outpatient_visits", "value": "3"}]}',
                            content_type="application/json", headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.json()["saved"] == ["outpatient_visits"]
+
+
+def test_it_answers_an_outsiders_save_with_404_whatever_it_sends(cast, as_user):
+    """The save endpoint reads the scope only when the request or the save is refused: an outsider still learns
+    nothing about the form, a malformed request of the filler is a 400, an unknown form a 404."""
+    target = cast.submission(cast.jinan_urban, "t3")
+    outsider, filler = as_user(cast.qingdao_urban), as_user(cast.jinan_urban)
+    for body in ({"changes": "not a list"}, {"base_revision": "x"}, {"changes": [{"field": "outpatient_visits",
+                                                                                "value": "5"}]}):
+        assert outsider.post("submission_save_api", [target.pk], body).status_code == 404
+        assert filler.post("submission_save_api", [target.pk], body).status_code in (400, 200)
+    assert filler.post("submission_save_api", [target.pk], {"changes": "x"}).status_code == 400
+    assert filler.post("submission_save_api", [10**9], {"changes": []}).status_code == 404
+    target.refresh_from_db()
+    assert target.values == {"outpatient_visits": 5}

@@ -55,3 +55,44 @@ def test_it_saves_a_form_with_ten_members_in_at_most_eight_queries(cast):
     assert s.values["open_bed_days"] == 120 and s.revision == revision + 1
     assert s.value_changes.count() == 1 + 20 + 4  # every change audited
     assert any("reporting_memberentry" in q and "jsonb_agg" in q for q in statements)  # previous members
+
+
+# session, user, the save (7: lock the form, lock its member entries, write them, the audit rows, the previous
+# period, the form with its result, the audit event), the live panel (2: the report plan the 上报 gate asks,
+# the open comments) and the session's renewal
+SAVE_REQUEST_QUERIES = 12
+
+
+def _without_savepoints(ctx: CaptureQueriesContext) -> list[str]:
+    return [q for q in _statements(ctx) if not q.startswith("SAVEPOINT")]
+
+
+def test_it_answers_an_autosave_of_the_page_in_the_same_few_queries_for_1_or_10_members(
+        cast, as_user, django_assert_max_num_queries):
+    user = cast.jinan_urban
+    filler = as_user(user)
+    t3 = cast.submission(user, "t3")
+    keys = [f"{i:032d}" for i in range(10)]
+    filler.add_member(t3, keys[0])
+    filler.save(t3, [{"field": "open_bed_days", "value": 1}])  # the process has read the form version once
+    counts = {}
+    for n in (1, 10):
+        for key in keys[1:n]:
+            filler.add_member(t3, key)
+        change = [{"field": "open_bed_days", "value": 100 + n},
+                  *({"field": "outpatient_visits", "member": k, "value": 1000 + n} for k in keys[:min(n, 3)])]
+        with CaptureQueriesContext(connection) as ctx:
+            response = filler.save(t3, change)
+        assert response.status_code == 200
+        answer = response.json()
+        assert sorted(answer["saved"]) == sorted(c["field"] if "member" not in c else f"{c['member']}/{c['field']}"
+                                                 for c in change)
+        assert len(answer["members"]) == n and answer["stored"]["open_bed_days"] == 100 + n
+        assert "上报" in answer["panel"]["verdict"] and 'id="indicator-rows"' in answer["panel"]["details"]
+        counts[n] = _without_savepoints(ctx)
+    assert len(counts[1]) == len(counts[10]), "\n".join(q[:90] for q in [*counts[1], "--", *counts[10]])
+    assert len(counts[10]) <= SAVE_REQUEST_QUERIES, "\n".join(counts[10])
+    with django_assert_max_num_queries(SAVE_REQUEST_QUERIES + 4):  # + SAVEPOINT / RELEASE of the test's transaction
+        assert filler.save(t3, [{"field": "open_bed_days", "value": 7}]).status_code == 200
+    t3.refresh_from_db()
+    assert t3.values["open_bed_days"] == 7 and t3.value_changes.filter(field_code="open_bed_days").count() == 4
