@@ -40,6 +40,7 @@ class ForcePasswordChangeMiddleware:
 
 
 LOGIN_AT = "fjzl_login_at"
+RENEWED_AT = "fjzl_renewed_at"
 SESSION_ENDED = "登录已超过最长有效时间，请重新登录。"
 
 
@@ -52,7 +53,8 @@ def stamp_login_time(sender: object, request: HttpRequest | None, user: object, 
 
 class AbsoluteSessionLifetimeMiddleware:
     """A session ends settings.FJZL_SESSION_ABSOLUTE_SECONDS after its login, however active it was (the idle
-    timeout is SESSION_COOKIE_AGE, renewed on every request). Sits after AuthenticationMiddleware."""
+    timeout is SESSION_COOKIE_AGE, renewed at most every FJZL_SESSION_RENEW_SECONDS). Sits after
+    AuthenticationMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -69,4 +71,7 @@ class AbsoluteSessionLifetimeMiddleware:
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": SESSION_ENDED, "code": "session_expired"}, status=401)
                 return redirect(reverse("login") + "?" + urlencode({"next": request.get_full_path()}))
+            if now - request.session.get(RENEWED_AT, 0) >= settings.FJZL_SESSION_RENEW_SECONDS:
+                # Renew the idle timeout (SESSION_COOKIE_AGE): saving the session re-sends its cookie.
+                request.session[RENEWED_AT] = now
         return self.get_response(request)

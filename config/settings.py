@@ -127,7 +127,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.UnitModelBackend",  # ModelBackend that reads the user's unit with the user
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -149,10 +149,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions in the database; expire after a working day (8 h) of idleness.
+# Sessions in the database; expire after a working day (8 h) of idleness. The idle timer is renewed at most once
+# a minute (accounts.middleware), not on every request: an autosave every few seconds would write its session
+# row each time.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 8 * 3600
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+FJZL_SESSION_RENEW_SECONDS = int(os.environ.get("FJZL_SESSION_RENEW_SECONDS", "60"))
 # Absolute lifetime: a session ends this long after the login however active it is (accounts.middleware).
 FJZL_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("FJZL_SESSION_ABSOLUTE_SECONDS", str(12 * 3600)))
 SESSION_COOKIE_HTTPONLY = True

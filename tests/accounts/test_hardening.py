@@ -166,3 +166,24 @@ def test_it_ends_a_session_at_its_absolute_lifetime_however_active(tree, client,
     assert client.get("/").status_code == 302  # logged out for good
     assert web_login(client, "3701001", PASSWORD).status_code == 302
     assert client.get("/").status_code == 200  # a fresh login starts a fresh lifetime
+
+
+def test_it_renews_the_idle_timeout_at_most_once_a_minute(tree, client, settings):
+    from django.contrib.sessions.models import Session
+
+    from accounts.middleware import RENEWED_AT
+
+    assert web_login(client, "3701001", PASSWORD).status_code == 302
+    assert client.get("/").status_code == 200
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    first = Session.objects.get(session_key=key).expire_date
+    for _ in range(3):  # a burst of autosaves: the session row is not written again
+        assert client.get("/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == first
+    session = client.session
+    session[RENEWED_AT] = int(time.time()) - settings.FJZL_SESSION_RENEW_SECONDS  # a minute later
+    session.save()
+    stale = Session.objects.get(session_key=key).expire_date
+    Session.objects.filter(session_key=key).update(expire_date=stale - timedelta(hours=1))
+    assert client.get("/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > stale - timedelta(minutes=1)  # renewed
