@@ -282,7 +282,8 @@ def main() -> None:
     env["DATABASE_URL"] = bench_database_url()
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0",
                 "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-                "DJANGO_SECURE_COOKIES": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                # plain HTTP on loopback: no SSL redirect, no secure-only cookies (settings.HTTPS)
+                "DJANGO_HTTPS": env.get("DJANGO_HTTPS") or "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "LOG_LEVEL": "ERROR"})
     print(f"database {env['DATABASE_URL'].rpartition('@')[2]}; seeding {args.fillers} alliances × "
           f"{args.members} members, 2 years …", flush=True)
