@@ -318,7 +318,8 @@ def main() -> None:
             client = Client(port)
             if client.login(code, PASSWORD) and fields:
                 fillers.append(Filler(code, pk, fields, client, revision))
-        print(f"gunicorn -w {args.workers} on 127.0.0.1:{port}; {len(fillers)} fillers logged in", flush=True)
+        print(f"gunicorn -w {args.workers} on 127.0.0.1:{port}; {len(fillers)} fillers logged in; load average "
+              "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
         if not fillers:
             sys.exit("no filler could log in")
 
@@ -337,6 +338,8 @@ def main() -> None:
             gunicorn.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(gunicorn.pid, signal.SIGKILL)
+    print("load average at the end: {:.1f} {:.1f} {:.1f} (the load generator runs on this machine too)"
+          .format(*os.getloadavg()))
     checked, lost = lost_saves(env, fillers)
     print(f"\nsaves lost: {lost} of {checked} fields a client was told were saved differ from the database")
 

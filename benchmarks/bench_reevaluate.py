@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -69,16 +70,22 @@ def main() -> None:
     print(f"database: {where}")
     print(f"seeded {args.rows:,} submissions in {time.perf_counter() - t0:.1f} s (bulk_create, then ANALYZE)")
 
+    print("load average before the runs: {:.1f} {:.1f} {:.1f} (2 cores: above 2 the machine is shared)"
+          .format(*os.getloadavg()))
     chunks = reevaluation_chunks(task_id=task.pk, size=CHUNK)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     count = sum(_run_chunks(task.pk, chunks))
     single = time.perf_counter() - t0
+    single_cpu = time.process_time() - c0
     sample = Submission.objects.filter(task=task, form_code="t3").first()
     assert "indicators" in sample.result and "violations" in sample.result
     violations = sum(len(r["violations"]) for r in Submission.objects.filter(task=task).values_list("result", flat=True)
                      .iterator(chunk_size=2000))
 
+    c0 = time.process_time()
     floor, touched = _floor(task, sample.result)
+    floor_cpu = time.process_time() - c0
     assert count == touched == args.rows, (count, touched)
 
     from django.db import connections
@@ -96,8 +103,11 @@ def main() -> None:
           f"{touched / floor:,.0f} rows/s")
     print(f"re-evaluation, 1 process:  {single:.1f} s, {count / single:,.0f} rows/s, "
           f"ratio to floor {single / floor:.2f}x")
+    print(f"  CPU of this process: floor {floor_cpu:.1f} s, re-evaluation {single_cpu:.1f} s "
+          f"(ratio {single_cpu / floor_cpu:.2f}x; the database server's CPU is not counted)")
     print(f"re-evaluation, 2 processes: {parallel:.1f} s, {count / parallel:,.0f} rows/s, "
           f"ratio to floor {parallel / floor:.2f}x")
+    print("load average after the runs: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     scale = 50_000 / args.rows
     for label, seconds in (("1 process", single), ("2 processes", parallel)):
         verdict = "meets" if seconds * scale < 60 else "misses"
