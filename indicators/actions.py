@@ -135,6 +135,8 @@ def reevaluation_chunk_run(*, chunk_id: int) -> ReevaluationChunk:
             _fail_job(job_id, message, acting_user=None)
     else:
         with transaction.atomic():
+            # the last two ranges may finish at once in two processes: one at a time, so one sees the other done
+            list(ReevaluationJob.objects.select_for_update().filter(pk=job_id).values_list("pk", flat=True))
             if running.update(state=JobState.DONE, evaluated=evaluated, changed=changed,
                               finished_at=timezone.now(), heartbeat_at=timezone.now()):
                 ReevaluationJob.objects.filter(pk=job_id).update(evaluated=models.F("evaluated") + evaluated,
@@ -162,6 +164,7 @@ class SweepOutcome:
     dispatched: list[int] = field(default_factory=list)  # chunk ids handed to the broker
     requeued: list[int] = field(default_factory=list)  # chunk ids whose run died, queued again
     failed: list[int] = field(default_factory=list)  # job ids failed
+    closed: list[int] = field(default_factory=list)  # job ids found with every range done, marked done
 
 
 def reevaluation_jobs_sweep(*, acting_user: User | None = None) -> SweepOutcome:
@@ -177,12 +180,12 @@ def reevaluation_jobs_sweep(*, acting_user: User | None = None) -> SweepOutcome:
     outcome = SweepOutcome()
     Q = models.Q
     with transaction.atomic():
-        waiting = (ReevaluationChunk.objects.select_for_update(skip_locked=True)
+        waiting = (ReevaluationChunk.objects.select_for_update(skip_locked=True, of=("self",))
                    .filter(state=JobState.QUEUED)
                    .filter(Q(dispatched_at__isnull=True, job__created_at__lt=now - timedelta(seconds=2))
                            | Q(dispatched_at__lt=stale)))
         to_dispatch = list(waiting.values_list("pk", flat=True)[:500])
-        dead = list(ReevaluationChunk.objects.select_for_update(skip_locked=True)
+        dead = list(ReevaluationChunk.objects.select_for_update(skip_locked=True, of=("self",))
                     .filter(state=JobState.RUNNING)
                     .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
                     .values_list("pk", "attempts", "job_id", "first_id", "last_id", "job__task__code")[:500])
@@ -199,8 +202,17 @@ def reevaluation_jobs_sweep(*, acting_user: User | None = None) -> SweepOutcome:
                 ReevaluationChunk.objects.filter(pk=pk).update(state=JobState.QUEUED, dispatched_at=None,
                                                                heartbeat_at=None)
                 outcome.requeued.append(pk)
-        if outcome.failed or outcome.requeued:
+        # a job whose ranges are all done but that was never closed (its last run died after finishing)
+        ranges = ReevaluationChunk.objects.filter(job_id=models.OuterRef("pk"))
+        finished = list(ReevaluationJob.objects.select_for_update(skip_locked=True)
+                        .filter(state__in=[JobState.QUEUED, JobState.RUNNING])
+                        .filter(models.Exists(ranges), ~models.Exists(ranges.exclude(state=JobState.DONE)))
+                        .values_list("pk", flat=True)[:500])
+        if finished:
+            ReevaluationJob.objects.filter(pk__in=finished).update(state=JobState.DONE, finished_at=now)
+            outcome.closed = finished
+        if outcome.failed or outcome.requeued or outcome.closed:
             audit(actor=acting_user, action="reevaluation_jobs_sweep", requeued=outcome.requeued,
-                  failed=outcome.failed)
+                  failed=outcome.failed, closed=outcome.closed)
     outcome.dispatched = reevaluation_dispatch(to_dispatch + outcome.requeued)
     return outcome

@@ -162,3 +162,16 @@ def test_it_fails_the_job_with_a_chinese_message_when_a_range_raises(cast, broke
 def test_it_schedules_the_reevaluation_sweeper(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["indicators-sweep-reevaluation"]
     assert entry["task"] == "indicators.sweep_reevaluation" and entry["schedule"] <= 300
+
+
+def test_it_closes_a_job_whose_ranges_all_finished_but_that_was_left_running(cast, broker,
+                                                                            django_capture_on_commit_callbacks):
+    _start(cast)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.reevaluation_request(acting_user=None, task_id=cast.task.pk, size=2)
+    job.chunks.update(state="done")  # the last run died between finishing its range and closing the job
+    ReevaluationJob.objects.filter(pk=job.pk).update(state="running")
+    outcome = jobs.reevaluation_jobs_sweep()
+    job.refresh_from_db()
+    assert outcome.closed == [job.pk] and job.state == "done"
+    assert jobs.reevaluation_jobs_sweep().closed == []
