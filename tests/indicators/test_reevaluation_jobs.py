@@ -175,3 +175,17 @@ def test_it_closes_a_job_whose_ranges_all_finished_but_that_was_left_running(cas
     job.refresh_from_db()
     assert outcome.closed == [job.pk] and job.state == "done"
     assert jobs.reevaluation_jobs_sweep().closed == []
+
+
+def test_it_shows_a_failed_job_and_its_chinese_reason_in_the_admin(cast, client, settings, broker,
+                                                                    django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    _start(cast)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.reevaluation_request(acting_user=cast.admin, task_id=cast.task.pk, size=1000)
+    job.chunks.update(state="running", heartbeat_at=_stale(settings), attempts=settings.FJZL_JOB_MAX_ATTEMPTS)
+    jobs.reevaluation_jobs_sweep()
+    client.force_login(cast.admin)
+    page = client.get(reverse("admin:indicators_reevaluationjob_changelist")).content.decode()
+    assert "重新审核任务" in page and "失败" in page and "重新审核多次中断" in page
