@@ -6,10 +6,11 @@
     dropped and re-created: benchmarks/seeding.py)
 
 Seeds N submissions across 表1–表4 (表3/表4 with 3 member entries each; values that mostly pass the checks, as
-real ones do) into a throw-away database, then runs the code path of the background job
-(indicators.actions.task_reevaluate over the id ranges of reevaluation_chunks: read values, members, previous
-period, peers and children in bulk, run the engine, write results back) once in one process and once in two
-processes, as a Celery worker with two processes runs the chunk tasks. The floor, measured in the same run, is
+real ones do) into a throw-away database, then runs the code path of the background job (a ReevaluationJob
+recorded by indicators.actions.reevaluation_request, each of its id ranges run by reevaluation_chunk_run as the
+Celery task does: read values, members, previous period, peers and children in bulk, run the engine, write
+results back, close the job) once in one process and once in two processes, as a Celery worker with two
+processes runs the range tasks (no broker: the ranges are handed to the processes directly). The floor, measured in the same run, is
 the bare read + write of the same rows without evaluating. Goal (issue 3): 50,000 stored submissions in under
 a minute.
 """
@@ -61,8 +62,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000)
     args = parser.parse_args()
     where = bench_database()
-    from indicators.actions import reevaluation_chunks
-    from indicators.tasks import CHUNK
     from reporting.models import Submission
 
     t0 = time.perf_counter()
@@ -72,7 +71,7 @@ def main() -> None:
 
     print("load average before the runs: {:.1f} {:.1f} {:.1f} (2 cores: above 2 the machine is shared)"
           .format(*os.getloadavg()))
-    chunks = reevaluation_chunks(task_id=task.pk, size=CHUNK)
+    chunks = _job(task.pk)
     t0 = time.perf_counter()
     c0 = time.process_time()
     count = sum(_run_chunks(task.pk, chunks))
@@ -87,6 +86,7 @@ def main() -> None:
     floor, touched = _floor(task, sample.result)
     floor_cpu = time.process_time() - c0
     assert count == touched == args.rows, (count, touched)
+    chunks = _job(task.pk)
 
     from django.db import connections
 
@@ -97,6 +97,10 @@ def main() -> None:
         parallel_count = sum(pool.map(_run_in_child, [task.pk] * 2, halves))
     parallel = time.perf_counter() - t0
     assert parallel_count == count
+    from indicators.models import ReevaluationJob
+
+    states = list(ReevaluationJob.objects.filter(task=task).values_list("state", "evaluated"))
+    assert states == [("done", count)] * 2, states  # both jobs closed, every range counted once
 
     print(f"violations per submission after evaluation: {violations / count:.2f}")
     print(f"floor (read values + members, write results, no evaluation): {floor:.1f} s, "
@@ -115,13 +119,22 @@ def main() -> None:
               f"({'measured' if args.rows == 50_000 else 'extrapolated'}; {verdict} the one-minute goal)")
 
 
-def _run_chunks(task_id: int, chunks: list[tuple[int, int]]) -> list[int]:
-    from indicators.actions import task_reevaluate
+def _job(task_id: int) -> list[int]:
+    """Record a re-evaluation job as a rule change does; its range ids (no broker: nothing is dispatched)."""
+    from indicators import actions as jobs
 
-    return [task_reevaluate(acting_user=None, task_id=task_id, first_id=lo, last_id=hi)[0] for lo, hi in chunks]
+    jobs.reevaluation_dispatch = lambda chunk_ids: []  # the benchmark's processes run the ranges
+    job = jobs.reevaluation_request(acting_user=None, task_id=task_id, size=jobs.CHUNK)
+    return list(job.chunks.order_by("first_id").values_list("pk", flat=True))
 
 
-def _run_in_child(task_id: int, chunks: list[tuple[int, int]]) -> int:
+def _run_chunks(task_id: int, chunks: list[int]) -> list[int]:
+    from indicators.actions import reevaluation_chunk_run
+
+    return [reevaluation_chunk_run(chunk_id=pk).evaluated for pk in chunks]
+
+
+def _run_in_child(task_id: int, chunks: list[int]) -> int:
     from django.db import connections
 
     connections.close_all()  # a forked child must not share the parent's connection

@@ -4,8 +4,6 @@ CPU-bound); the sweeper reruns or fails ranges whose worker died. The tasks take
 
 from celery import shared_task
 
-from .actions import CHUNK  # noqa: F401  (benchmarks import it from here)
-
 
 @shared_task(name="indicators.reevaluate_job_chunk", ignore_result=True, acks_late=True,
              reject_on_worker_lost=True)
