@@ -10,8 +10,10 @@
 3. (a) Paced fillers: every filler logs in, loads its form, then autosaves as the browser does (one or two
    changed fields per save, the base value of each field, a pause of --think seconds ± 50 % between saves) and
    reloads the page every --reload saves, for --paced-seconds.
-   (b) Closed loop: --closed-clients clients save back-to-back while as many clients load a trivial view (the
-   login page: middleware, session, one small template) back-to-back, in the same run, for --closed-seconds.
+   (b) Closed loop: --closed-clients clients save back-to-back for --closed-seconds, then as many clients load a
+   trivial view (the login page: middleware, session, one small template) back-to-back for as long, in the
+   same run (one after the other: run at once, both loops queue for the same workers and get about the same
+   rate whatever a save costs).
 4. Prints p50/p95/p99 per request kind, the error rate, saves/s as a ratio to the trivial view's requests/s,
    and the saves lost: for every field, the value the server last told a client it saved against the value the
    database holds at the end.
@@ -138,6 +140,7 @@ class Stats:
     lock: threading.Lock = field(default_factory=threading.Lock)
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    elapsed: dict[str, float] = field(default_factory=dict)  # seconds a kind ran, when not the whole phase
 
     def add(self, kind: str, seconds: float, ok: bool) -> None:
         with self.lock:
@@ -152,7 +155,7 @@ class Stats:
             if not values:
                 continue
             q = statistics.quantiles(values, n=100) if len(values) >= 2 else [values[0]] * 99
-            rates[kind] = len(values) / elapsed
+            rates[kind] = len(values) / self.elapsed.get(kind, elapsed)
             print(f"  {kind:<10} n={len(values):6d}  {rates[kind]:7.1f}/s  p50={q[49] * 1000:7.1f} ms  "
                   f"p95={q[94] * 1000:7.1f} ms  p99={q[98] * 1000:7.1f} ms  errors={self.errors[kind]} "
                   f"({100.0 * self.errors[kind] / len(values):.2f} %)")
@@ -220,17 +223,20 @@ def paced(fillers: list[Filler], seconds: float, think: float, reload_every: int
 
 
 def closed(fillers: list[Filler], port: int, clients: int, seconds: float, seed: int) -> Stats:
+    """Saves back-to-back for `seconds`, then the trivial view back-to-back for `seconds`, each with `clients`
+    clients, in the same run. One after the other, not at once: run together, both loops wait in the same
+    queue of the same gunicorn workers, so each gets about the same share of requests whatever it costs and
+    the ratio says nothing about the cost of a save."""
     stats = Stats()
-    stop = time.monotonic() + seconds
 
-    def saver(f: Filler, i: int) -> None:
+    def saver(f: Filler, i: int, stop: float) -> None:
         rng = random.Random(seed + 1000 + i)
         for _ in range(MAX_REQUESTS_PER_CLIENT):
             if time.monotonic() >= stop:
                 return
             f.save(stats, rng)
 
-    def trivial() -> None:
+    def trivial(stop: float) -> None:
         c = Client(port)
         for _ in range(MAX_REQUESTS_PER_CLIENT):
             if time.monotonic() >= stop:
@@ -238,13 +244,19 @@ def closed(fillers: list[Filler], port: int, clients: int, seconds: float, seed:
             status, _, secs = c.request("GET", "/accounts/login/")
             stats.add("trivial", secs, status == 200)
 
-    threads = [threading.Thread(target=saver, args=(fillers[i % len(fillers)], i), daemon=True)
-               for i in range(clients)]
-    threads += [threading.Thread(target=trivial, daemon=True) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=seconds + 120)
+    for kind in ("save", "trivial"):
+        started = time.monotonic()
+        stop = started + seconds
+        if kind == "save":
+            threads = [threading.Thread(target=saver, args=(fillers[i % len(fillers)], i, stop), daemon=True)
+                       for i in range(clients)]
+        else:
+            threads = [threading.Thread(target=trivial, args=(stop,), daemon=True) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=seconds + 120)
+        stats.elapsed[kind] = time.monotonic() - started
     return stats
 
 
@@ -282,7 +294,8 @@ def main() -> None:
     env["DATABASE_URL"] = bench_database_url()
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0",
                 "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-                "DJANGO_SECURE_COOKIES": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                # plain HTTP on loopback: no SSL redirect, no secure-only cookies (settings.HTTPS)
+                "DJANGO_HTTPS": env.get("DJANGO_HTTPS") or "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "LOG_LEVEL": "ERROR"})
     print(f"database {env['DATABASE_URL'].rpartition('@')[2]}; seeding {args.fillers} alliances × "
           f"{args.members} members, 2 years …", flush=True)
@@ -317,7 +330,8 @@ def main() -> None:
             client = Client(port)
             if client.login(code, PASSWORD) and fields:
                 fillers.append(Filler(code, pk, fields, client, revision))
-        print(f"gunicorn -w {args.workers} on 127.0.0.1:{port}; {len(fillers)} fillers logged in", flush=True)
+        print(f"gunicorn -w {args.workers} on 127.0.0.1:{port}; {len(fillers)} fillers logged in; load average "
+              "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
         if not fillers:
             sys.exit("no filler could log in")
 
@@ -325,8 +339,9 @@ def main() -> None:
         stats.report(f"(a) {len(fillers)} paced fillers, a save every {args.think:.1f} s ± 50 %, page reload "
                      f"every {args.reload} saves", args.paced_seconds)
         stats = closed(fillers, port, args.closed_clients, args.closed_seconds, args.seed)
-        rates = stats.report(f"(b) closed loop: {args.closed_clients} saving clients and {args.closed_clients} "
-                             f"clients on a trivial view, together", args.closed_seconds)
+        rates = stats.report(f"(b) closed loop: {args.closed_clients} clients saving for {args.closed_seconds:.0f} s, "
+                             f"then {args.closed_clients} clients on a trivial view (the login page) for "
+                             f"{args.closed_seconds:.0f} s", 2 * args.closed_seconds)
         if rates.get("trivial"):
             print(f"  saves/s as a share of the trivial view's requests/s: "
                   f"{100.0 * rates.get('save', 0) / rates['trivial']:.1f} %")
@@ -336,6 +351,8 @@ def main() -> None:
             gunicorn.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(gunicorn.pid, signal.SIGKILL)
+    print("load average at the end: {:.1f} {:.1f} {:.1f} (the load generator runs on this machine too)"
+          .format(*os.getloadavg()))
     checked, lost = lost_saves(env, fillers)
     print(f"\nsaves lost: {lost} of {checked} fields a client was told were saved differ from the database")
 

@@ -262,6 +262,7 @@ FJZL_JOB_STALE_SECONDS = int(os.environ.get("FJZL_JOB_STALE_SECONDS", "300"))
 FJZL_JOB_MAX_ATTEMPTS = int(os.environ.get("FJZL_JOB_MAX_ATTEMPTS", "3"))
 CELERY_BEAT_SCHEDULE = {
     "exports-sweep-jobs": {"task": "exports.sweep_jobs", "schedule": FJZL_SWEEP_SECONDS},
+    "indicators-sweep-reevaluation": {"task": "indicators.sweep_reevaluation", "schedule": FJZL_SWEEP_SECONDS},
 }
 
 REST_FRAMEWORK = {

@@ -29,7 +29,7 @@ from .models import FormVersion, MemberEntry, Status, Submission, Task, TaskForm
 
 PEER_TTL_SECONDS = 300
 CATALOG_CACHE_SIZE = 32
-_peer_cache: dict[tuple[int, str, int | None], tuple[float, list[dict]]] = {}
+_peer_cache: dict[tuple[int, str, int | None, str | None], tuple[float, list[dict]]] = {}
 _catalogs: OrderedDict[str, Catalog] = OrderedDict()  # content key -> compiled catalog (bounded LRU)
 
 MemberRows = tuple[list[str], list[dict]]  # (keys, values) of the member entries in position order
@@ -68,22 +68,53 @@ def clear_caches() -> None:
     _peer_cache.clear()
 
 
-def peers_of(task_id: int, form_code: str, parent_id: int | None = None) -> list[dict]:
+def peers_of(task_id: int, form_code: str, parent_id: int | None = None,
+             form: FormDefinition | None = None) -> list[dict]:
     """Values of every started submission of the same form and task (outlier checks compare among peers);
     with ``parent_id``, only those of the units under that parent (the cities of one province).
 
+    With ``form`` (the compiled form of `form_code`), the database drops the form's fields that no peer function
+    reads (`peer_fields`) before sending: peers are ~25,000 value dicts of ~150 fields at national scale, and
+    decoding them all cost more than evaluating a chunk of them. The fields kept are exactly as stored.
+
     Cached for a few minutes: peer statistics move slowly, and an autosave must not read every peer.
     """
-    key = (task_id, form_code, parent_id)
+    key = (task_id, form_code, parent_id, form.content_hash if form is not None else None)
     hit = _peer_cache.get(key)
     if hit and time.monotonic() - hit[0] < PEER_TTL_SECONDS:
         return hit[1]
     qs = Submission.objects.filter(task_id=task_id, form_code=form_code)
     if parent_id is not None:
         qs = qs.filter(unit__parent_id=parent_id)
-    peers = list(qs.exclude(status=Status.NOT_STARTED).values_list("values", flat=True))
+    qs = qs.exclude(status=Status.NOT_STARTED)
+    if form is None:
+        peers = list(qs.values_list("values", flat=True))
+    elif connection.vendor == "postgresql":
+        # one decompression per row (jsonb - text[]), not one per kept key as with ->/? per key
+        drop = sorted({f.code for f in form.field_list} - peer_fields(form))
+        projected = RawSQL(f"{Submission._meta.db_table}.values - %s::text[]", (drop,), output_field=JSONField())
+        peers = list(qs.annotate(peer_values=projected).values_list("peer_values", flat=True))
+    else:
+        keep = peer_fields(form)
+        fields = {f.code for f in form.field_list}
+        peers = [{k: v for k, v in (values or {}).items() if k in keep or k not in fields}
+                 for values in qs.values_list("values", flat=True)]
     _peer_cache[key] = (time.monotonic(), peers)
     return peers
+
+
+_peer_fields: dict[str, frozenset[str]] = {}
+
+
+def peer_fields(form: FormDefinition) -> frozenset[str]:
+    """The fields a peer function of the form can read: every name of each expression that uses peers (a
+    superset of the names inside robust_z/peer_median/peer_mad, the only ones a PeerGroup evaluates on a peer)."""
+    hit = _peer_fields.get(form.content_hash)
+    if hit is None:
+        exprs = [c.expr for c in form.checks if c.expr] + [i.expr for i in form.indicators if i.expr]
+        hit = frozenset(name for e in exprs if e.uses_peers for name in e.names)
+        _peer_fields[form.content_hash] = hit
+    return hit
 
 
 def explanation_key(check_code: str, member_key: str = "") -> str:
@@ -204,7 +235,8 @@ def load_inputs(batch: Sequence[Submission], catalogs: dict[int, Catalog],
             previous=prev[0] if prev else None,
             previous_members=prev[1] if prev and need.previous_members else None,
             children=children.get((s.task_id, s.unit_id), []),
-            peers=peers_of(s.task_id, s.form_code, parents.get(s.unit_id)) if need.peers else None,
+            peers=(peers_of(s.task_id, s.form_code, parents.get(s.unit_id), catalogs[s.task_id][s.form_code])
+                   if need.peers else None),
             earlier=earlier.get(s.pk),
         )
     return out

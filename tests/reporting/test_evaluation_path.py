@@ -103,6 +103,23 @@ def test_it_stores_after_a_save_what_the_bulk_re_evaluation_computes(cast, capsy
     differing = [pk for pk in saved if saved[pk] != bulk[pk]]
     assert differing == [], f"{len(differing)} of {len(saved)} differ"
 
+    # Both paths read peers projected to the fields peer functions use (evaluation.peers_of): the verdicts
+    # equal those computed with every peer's whole value dict.
+    peer_checks = {c.code for form in evaluation.catalog_for_task(tasks[0]) for c in form.checks
+                   if c.expr is not None and c.expr.uses_peers}
+    assert sum(1 for r in saved.values() for v in r.get("violations", []) if v["check"] in peer_checks) >= 5
+    whole = evaluation.peers_of
+    evaluation.clear_caches()
+    try:
+        evaluation.peers_of = lambda task_id, form_code, parent_id=None, form=None: whole(task_id, form_code,
+                                                                                          parent_id)
+        batch = list(Submission.objects.filter(task__in=tasks).select_related("task").order_by("pk"))
+        unprojected = evaluation.evaluate_batch(batch)
+    finally:
+        evaluation.peers_of = whole
+    differing = [pk for pk in saved if unprojected[pk] != saved[pk]]
+    assert differing == [], f"{len(differing)} of {len(saved)} differ with whole peer values"
+
 
 def test_it_reports_how_many_results_the_re_evaluation_changed(cast, capsys):
     s = cast.submission(cast.jinan_urban, "t3")
