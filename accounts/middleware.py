@@ -48,7 +48,7 @@ def stamp_login_time(sender: object, request: HttpRequest | None, user: object, 
     """user_logged_in: remember when this session's login happened (absolute session lifetime)."""
     session = getattr(request, "session", None)
     if session is not None:
-        session[LOGIN_AT] = int(time.time())
+        session[LOGIN_AT] = session[RENEWED_AT] = int(time.time())  # the login saves the session: a renewal
 
 
 class AbsoluteSessionLifetimeMiddleware:

@@ -27,7 +27,8 @@ def test_it_ends_a_session_after_eight_idle_hours(tree, client):
     assert session.get_decoded()["_auth_user_id"] == str(tree.user("370100").pk)
 
 
-def test_it_extends_the_session_on_every_request(tree, client):
+def test_it_extends_the_session_on_a_request_once_the_renewal_interval_passed(tree, client, settings):
+    settings.FJZL_SESSION_RENEW_SECONDS = 0  # the interval (a minute in production) has passed
     web_login(client, "370100", PASSWORD)
     Session.objects.update(expire_date=timezone.now() + timedelta(hours=1))
     assert client.get("/").status_code == 200
