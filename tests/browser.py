@@ -67,9 +67,12 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def wait(driver: Any, timeout: float = 15) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+    # A condition that reads the page while it is being replaced (after a click that posts a form) may hold an
+    # element of the old page: try again on the new one instead of failing.
+    return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def login(driver: Any, live_server: Any, username: str, password: str, next_url: str = "/") -> None:
