@@ -9,6 +9,22 @@ from . import actions
 from .models import AuditEvent, Unit, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin list of records written only through the action layer: nobody adds, changes or deletes them here
+    (no bulk delete either). Every app's read-only admin uses this one."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "level", "parent", "is_tcm")
@@ -76,21 +92,10 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: audit rows are never added, changed or deleted by hand (no bulk delete either)."""
 
     list_display = ("at", "actor", "action", "unit", "object_type", "object_id")
     list_filter = ("action",)
     search_fields = ("action", "object_id", "unit__code", "actor__username")
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
-    actions = None  # no bulk delete
-
-    # Audit rows are read-only everywhere: no add, no change, no delete.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False

@@ -124,16 +124,6 @@ def main() -> None:
         stats = pstats.Stats("/tmp/bench_save.prof")
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(25)
-    if os.environ.get("BENCH_SQL"):  # the statements of one call, e.g. BENCH_SQL=request
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        target = {"action": action, "request": request}[os.environ["BENCH_SQL"]]
-        target(1)
-        with CaptureQueriesContext(connection) as ctx:
-            target(2)
-        for q in ctx.captured_queries:
-            print(f"  {q['time']:>6}s  {q['sql'][:220]}")
     rows = [_measure("action", action, args.saves), _measure("request", request, args.saves),
             _measure("trivial", trivial, args.saves), _measure("session", session, args.saves)]
     by = {r["label"]: r for r in rows}

@@ -2,20 +2,10 @@
 
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdmin as ReadOnly
 from reporting.models import Transition
 
 from .models import FieldComment, Notification
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Transition)
