@@ -160,7 +160,13 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
         raise
     saved = result.submission
     members = result.members or []
-    payload = state_payload(request.user, saved, members)
+    try:
+        payload = state_payload(request.user, saved, members)
+    except DatabaseError:
+        # The save has committed: a connection lost while reading what the page shows must not make it believe
+        # (and retry) a failed save. It reloads the state with its next request.
+        log.warning("state after the committed save of submission %s not readable", saved.pk, exc_info=True)
+        payload = {"revision": saved.revision, "status": saved.status, "members": [], "stale": True}
     stored: dict[str, Any] = {}
     member_values = {m.key: m.values for m in members}
     for key in result.saved:
@@ -173,7 +179,8 @@ def submission_save(request: HttpRequest, pk: int) -> JsonResponse:
         "conflicts": [c.as_dict() for c in result.conflicts],
     })
     try:
-        payload["panel"] = live_panel(request, saved, member_rows=[(m.key, m.values) for m in members])
+        if not payload.get("stale"):
+            payload["panel"] = live_panel(request, saved, member_rows=[(m.key, m.values) for m in members])
     except DatabaseError:
         # The save has committed; a connection lost while rendering the panel must not make the page believe
         # (and retry) a failed save. The page keeps its panel and gets a fresh one with its next request.

@@ -238,3 +238,26 @@ def test_it_reports_a_committed_api_save_as_saved_when_reading_back_fails(cast, 
     assert response.json()["saved"] == ["hospital_name"]
     submission.refresh_from_db()
     assert submission.values["hospital_name"] == "济南市中心医院"
+
+
+@pytest.mark.parametrize("failing", ["edit_state", "live_panel"])
+def test_it_reports_a_committed_page_save_as_saved_when_reading_back_fails(cast, client, monkeypatch, failing):
+    import json
+
+    from django.db import OperationalError
+
+    from reporting import api as page_api
+
+    def broken(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    submission = cast.submission(cast.jinan_urban, "t3")
+    monkeypatch.setattr(page_api, failing, broken)
+    client.force_login(cast.jinan_urban)
+    response = client.post(f"/submissions/{submission.pk}/api/save", json.dumps(
+        {"base_revision": 0, "changes": [{"field": "hospital_name", "value": "济南市中心医院"}]}),
+        content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["saved"] == ["hospital_name"] and response.json()["stale"] is True
+    submission.refresh_from_db()
+    assert submission.values["hospital_name"] == "济南市中心医院"
