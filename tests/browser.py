@@ -75,6 +75,19 @@ def wait(driver: Any, timeout: float = 15) -> Any:
     return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
 
 
+def page_text(driver: Any, css: str = "main") -> str:
+    """The text of an element of the page now shown; "" while a page is being replaced (after a click that posts a
+    form the old document's nodes vanish under a reader: stale element, or "node does not belong to the
+    document")."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+                                     css) or ""
+    except WebDriverException:
+        return ""
+
+
 def login(driver: Any, live_server: Any, username: str, password: str, next_url: str = "/") -> None:
     """Log in through the login page (after dropping any earlier session) and wait for the landing page."""
     from selenium.webdriver.common.by import By

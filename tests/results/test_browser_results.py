@@ -9,7 +9,7 @@ import pytest
 from results import actions
 from results.models import Objection, ObjectionStatus
 from tests import filling as demo
-from tests.browser import click, login, wait
+from tests.browser import click, login, page_text, wait
 from tests.cast import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ def test_it_lets_a_province_object_to_its_card_and_the_nation_answer(live_server
     Select(form.find_element(By.NAME, "indicator")).select_by_value("t3.i09")
     form.find_element(By.NAME, "text").send_keys("三、四级手术例数含日间手术，口径有误，请核实。")
     click(browser, form.find_element(By.CSS_SELECTOR, "button"))
-    wait(browser, 40).until(lambda d: "异议已提交" in d.find_element(By.TAG_NAME, "main").text)
+    wait(browser, 40).until(lambda d: "异议已提交" in page_text(d))
     assert "待处理" in browser.find_element(By.ID, "objections").text
 
     login(browser, live_server, "100000-sh", PASSWORD)
@@ -43,7 +43,7 @@ def test_it_lets_a_province_object_to_its_card_and_the_nation_answer(live_server
     decide = queue.find_element(By.CSS_SELECTOR, "form.decide-form")
     decide.find_element(By.NAME, "decision").send_keys("经核实，按审核通过的报表口径计算，不予调整。")
     click(browser, decide.find_element(By.CSS_SELECTOR, 'button[value="0"]'))
-    wait(browser, 40).until(lambda d: "异议已处理" in d.find_element(By.TAG_NAME, "main").text)
+    wait(browser, 40).until(lambda d: "异议已处理" in page_text(d))
     assert Objection.objects.get().status == ObjectionStatus.REJECTED
 
     login(browser, live_server, "370000-sh", PASSWORD)
