@@ -23,24 +23,17 @@ import os
 import random
 import time
 
-from seeding import analyze, bench_database, clean_pool
+from seeding import analyze, bench_database, clean_pool, statements_of
 
 
 def _measure(label: str, fn, n: int) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     size = len(fn())  # warm: templates, compiled catalog, per-process caches
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for _ in range(n):
         fn()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    with CaptureQueriesContext(connection) as ctx:
-        fn()
-    statements = [q for q in ctx.captured_queries
-                  if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
-    if os.environ.get("BENCH_SHOW_SQL"):
-        print(*(q["sql"][:160] for q in statements), sep="\n")
+    statements = statements_of(fn)
     row = {"label": label, "bytes": size, "cpu_ms": cpu * 1000 / n, "wall_ms": wall * 1000 / n,
            "queries": len(statements)}
     print(f"{label:<8} {size / 1024:8.1f} KB  {row['cpu_ms']:7.2f} ms CPU/GET  {row['wall_ms']:7.2f} ms wall/GET  "

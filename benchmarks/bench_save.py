@@ -27,24 +27,17 @@ import json
 import os
 import time
 
-from seeding import analyze, bench_database
+from seeding import analyze, bench_database, statements_of
 
 
 def _measure(label: str, fn, n: int) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     fn(0)  # warm: compiled catalog, peers
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for i in range(1, n + 1):
         fn(i)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    with CaptureQueriesContext(connection) as ctx:
-        fn(n + 1)
-    statements = [q for q in ctx.captured_queries
-                  if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
-    if os.environ.get("BENCH_SHOW_SQL"):
-        print(*(q["sql"][:160] for q in statements), sep="\n")
+    statements = statements_of(lambda: fn(n + 1))
     row = {"label": label, "cpu_ms": cpu * 1000 / n, "wall_ms": wall * 1000 / n, "queries": len(statements)}
     print(f"{label:<8} {row['cpu_ms']:7.2f} ms CPU/call  {row['wall_ms']:7.2f} ms wall/call  "
           f"{row['queries']:3d} queries/call")

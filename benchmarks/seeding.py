@@ -31,6 +31,20 @@ def bench_db_name(url: str, suffix: str = "bench") -> str:
     return name if "bench" in name else f"{name}_{suffix}"
 
 
+def statements_of(fn) -> list[str]:
+    """The SQL statements one call of `fn` sends (transaction control left out); printed with BENCH_SHOW_SQL=1."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    sql = [q["sql"] for q in ctx.captured_queries
+           if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
+    if os.environ.get("BENCH_SHOW_SQL"):
+        print(*(q[:160] for q in sql), sep="\n")
+    return sql
+
+
 def analyze() -> None:
     """ANALYZE after a bulk load, so the planner has statistics (PostgreSQL; a no-op elsewhere)."""
     from django.db import connection
