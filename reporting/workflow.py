@@ -162,13 +162,14 @@ def check_transition(submission: Submission, action: str, acting_user: User, rea
     rule = TRANSITIONS.get(action)
     if rule is None:
         raise TransitionError(f"未知操作：{action}", code="unknown")
-    if submission.status not in rule.sources:
-        raise TransitionError(f"当前状态为“{submission.get_status_display()}”，不能{rule.label}。")
+    # Who first, then when: a user with no part in the action is refused as such (403) whatever the status.
     kinds = actor_kinds(acting_user, submission)
     if rule.actor not in kinds or (action == "withdraw" and submission.status == Status.RECHECKED
                                    and Actor.RECHECKER not in kinds):
         # a re-checked result is withdrawn only by the level that re-checked, not by the approver below it
         raise TransitionError(f"您无权对该单位的报表执行“{rule.label}”。", code="permission")
+    if submission.status not in rule.sources:
+        raise TransitionError(f"当前状态为“{submission.get_status_display()}”，不能{rule.label}。")
     if rule.needs_reason and not (reason or "").strip():
         raise TransitionError(f"{rule.label}须填写原因。", code="reason")
     if action == "submit":
