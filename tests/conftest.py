@@ -34,6 +34,24 @@ def cast(db) -> Cast:
     return build_cast()
 
 
+@pytest.fixture
+def api():
+    """api(user) → a DRF client authenticated with a fresh API token of `user` (accounts.actions.token_issue);
+    api(None) → an anonymous one."""
+    from rest_framework.test import APIClient
+
+    from accounts.actions import token_issue
+
+    def _client(user):
+        client = APIClient()
+        if user is not None:
+            _, key = token_issue(acting_user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return _client
+
+
 REAL_CELERY_LOCK = Path(tempfile.gettempdir()) / "fjzl-real-celery.lock"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from reporting.models import Submission
@@ -21,19 +20,6 @@ def fill(cast: Cast) -> Callable[..., Submission]:
 
     return _fill
 
-
-@pytest.fixture
-def api() -> Callable[[User | None], APIClient]:
-    def _client(user: User | None) -> APIClient:
-        from rest_framework.authtoken.models import Token
-
-        client = APIClient()
-        if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return _client
 
 
 @pytest.fixture

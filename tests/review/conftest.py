@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from reporting.models import Submission
@@ -23,15 +22,3 @@ def fill(cast: Cast) -> Callable[..., Submission]:
 
     return _fill
 
-
-@pytest.fixture
-def api() -> Callable[[User], APIClient]:
-    def _client(user: User) -> APIClient:
-        from accounts.actions import token_issue
-
-        client = APIClient()
-        _, key = token_issue(acting_user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        return client
-
-    return _client

@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.models import Role, User
 from reporting.actions import submission_save
@@ -77,18 +76,6 @@ def approved(cast: Cast) -> Callable[..., Submission]:
 
     return _approved
 
-
-@pytest.fixture
-def api() -> Callable[[User], APIClient]:
-    def _client(user: User) -> APIClient:
-        from rest_framework.authtoken.models import Token
-
-        client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return _client
 
 
 @pytest.fixture
