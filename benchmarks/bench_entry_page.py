@@ -23,21 +23,13 @@ import os
 import random
 import time
 
-from seeding import analyze, bench_database, clean_pool, statements_of
+from seeding import analyze, bench_database, clean_pool, timed
 
 
 def _measure(label: str, fn, n: int) -> dict:
-
-    size = len(fn())  # warm: templates, compiled catalog, per-process caches
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    for _ in range(n):
-        fn()
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    statements = statements_of(fn)
-    row = {"label": label, "bytes": size, "cpu_ms": cpu * 1000 / n, "wall_ms": wall * 1000 / n,
-           "queries": len(statements)}
-    print(f"{label:<8} {size / 1024:8.1f} KB  {row['cpu_ms']:7.2f} ms CPU/GET  {row['wall_ms']:7.2f} ms wall/GET  "
-          f"{row['queries']:3d} queries/GET")
+    row = {"label": label, "bytes": len(fn()), **timed(lambda _i: fn(), n)}
+    print(f"{label:<8} {row['bytes'] / 1024:8.1f} KB  {row['cpu_ms']:7.2f} ms CPU/GET  {row['wall_ms']:7.2f} ms "
+          f"wall/GET  {row['queries']:3d} queries/GET")
     return row
 
 

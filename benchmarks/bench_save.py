@@ -27,18 +27,11 @@ import json
 import os
 import time
 
-from seeding import analyze, bench_database, statements_of
+from seeding import analyze, bench_database, timed
 
 
 def _measure(label: str, fn, n: int) -> dict:
-
-    fn(0)  # warm: compiled catalog, peers
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    for i in range(1, n + 1):
-        fn(i)
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    statements = statements_of(lambda: fn(n + 1))
-    row = {"label": label, "cpu_ms": cpu * 1000 / n, "wall_ms": wall * 1000 / n, "queries": len(statements)}
+    row = {"label": label, **timed(fn, n)}
     print(f"{label:<8} {row['cpu_ms']:7.2f} ms CPU/call  {row['wall_ms']:7.2f} ms wall/call  "
           f"{row['queries']:3d} queries/call")
     return row

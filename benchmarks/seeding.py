@@ -15,6 +15,7 @@ import random
 import secrets
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,17 @@ def statements_of(fn) -> list[str]:
     if os.environ.get("BENCH_SHOW_SQL"):
         print(*(q[:160] for q in sql), sep="\n")
     return sql
+
+
+def timed(fn, n: int) -> dict:
+    """Call fn(i) for i = 1..n after a warm-up call fn(0): CPU and wall ms per call (process time, so the database
+    server's work is not counted) and the SQL statements of one more call."""
+    fn(0)  # warm: templates, compiled catalog, per-process caches
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for i in range(1, n + 1):
+        fn(i)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"cpu_ms": cpu * 1000 / n, "wall_ms": wall * 1000 / n, "queries": len(statements_of(lambda: fn(n + 1)))}
 
 
 def analyze() -> None:
